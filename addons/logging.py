@@ -1,0 +1,71 @@
+"""Structured JSON logs, and the one redaction filter every handler uses.
+
+Tokens, secrets and personal fields (emails, names, descriptions) never reach a log line:
+the filter masks them in ``extra`` fields and scrubs JWT-shaped strings from messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+REDACTED = "[redacted]"
+SENSITIVE_KEYS = frozenset(
+    {
+        "token", "authtoken", "auth_token", "x-addon-token", "x_addon_token", "clockify-signature",
+        "x-addon-lifecycle-token", "authorization", "secret", "password", "api_key", "apikey",
+        "email", "name", "description", "note", "signature", "webhook-signature", "x-signature",
+        "cookie", "set-cookie",
+    }
+)
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def redact_value(key: str, value: Any) -> Any:
+    if key.lower() in SENSITIVE_KEYS:
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value("", v) for v in value]
+    if isinstance(value, str):
+        return scrub_text(value)
+    return value
+
+
+def scrub_text(text: str) -> str:
+    return _EMAIL_RE.sub(REDACTED, _JWT_RE.sub(REDACTED, text))
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = scrub_text(record.msg)
+        if record.args:
+            record.args = tuple(redact_value("", a) for a in record.args) if isinstance(record.args, tuple) else \
+                redact_value("", record.args)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD_ATTRS:
+                setattr(record, key, redact_value(key, value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info:
+            payload["exc"] = scrub_text(self.formatException(record.exc_info))
+        return json.dumps(payload, default=str)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from addons import views
+
+urlpatterns = [
+    path("manifest", views.manifest, name="manifest"),
+]

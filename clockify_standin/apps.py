@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ClockifyStandinConfig(AppConfig):
+    name = "clockify_standin"

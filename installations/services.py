@@ -1,0 +1,192 @@
+"""Installation writes: the only code that creates or changes installations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from addons.catalog import EVENTS
+from addons.manifest import webhook_path
+from addons.settings_schema import SettingValueError
+from addons.variants import Variant
+from installations import crypto, signals
+from installations.models import Installation, InstallationStatus, WebhookSubscription
+
+logger = logging.getLogger("installations.services")
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    path: str
+    webhook_type: str
+    auth_token: str
+
+
+class InstallationInputError(ValueError):
+    """Input that cannot be applied (unknown webhook path, bad setting value)."""
+
+
+_URL_CLAIMS = {
+    "backendUrl": "backend_url",
+    "reportsUrl": "reports_url",
+    "locationsUrl": "locations_url",
+    "screenshotsUrl": "screenshots_url",
+    "ptoUrl": "pto_url",
+}
+
+
+def _relative_webhook_path(variant: Variant, path: str) -> str:
+    """Clockify sends the full URL (baseUrl + path); keep the part relative to the variant."""
+    url_path = urlsplit(path).path if "://" in path else path
+    marker = f"/{variant.slug}/"
+    if marker in url_path:
+        url_path = "/" + url_path.split(marker, 1)[1]
+    return "/" + url_path.strip("/")
+
+
+def _event_for_path(variant: Variant, relative_path: str) -> str:
+    for event in variant.events:
+        if webhook_path(event) == relative_path:
+            return event
+    raise InstallationInputError(f"webhooks: path {relative_path!r} is not a webhook of this add-on")
+
+
+def _send_signal(signal: Any, installation: Installation) -> None:
+    transaction.on_commit(lambda: signal.send(sender=Installation, installation=installation))
+
+
+@transaction.atomic
+def installation_install(
+    *,
+    variant: Variant,
+    workspace_id: str,
+    addon_id: str,
+    auth_token: str,
+    token_claims: dict[str, Any],
+    api_url: str,
+    as_user: str,
+    addon_user_id: str,
+    webhooks: list[WebhookRegistration],
+) -> Installation:
+    """Store (or replace) the installation for this variant and workspace. Idempotent."""
+    subscriptions = []
+    for hook in webhooks:
+        relative = _relative_webhook_path(variant, hook.path)
+        subscriptions.append((relative, _event_for_path(variant, relative), hook))
+
+    now = timezone.now()
+    installation = (
+        Installation.objects.select_for_update().filter(variant=variant.slug, workspace_id=workspace_id).first()
+    )
+    if installation is None:
+        installation = Installation(variant=variant.slug, workspace_id=workspace_id, installed_at=now)
+    elif installation.is_deleted:
+        installation.installed_at = now
+        installation.settings = {}
+    installation.addon_id = addon_id
+    installation.as_user = as_user
+    installation.addon_user_id = addon_user_id
+    installation.owner_user_id = str(token_claims.get("user", ""))
+    installation.api_url = api_url
+    for claim, field_name in _URL_CLAIMS.items():
+        setattr(installation, field_name, str(token_claims.get(claim, "") or ""))
+    if not installation.backend_url and api_url:
+        installation.backend_url = api_url
+    installation.token_encrypted = crypto.encrypt(auth_token)
+    installation.status = InstallationStatus.ACTIVE
+    installation.status_changed_at = now
+    installation.deleted_at = None
+    installation.save()
+
+    installation.webhook_subscriptions.all().delete()
+    WebhookSubscription.objects.bulk_create(
+        WebhookSubscription(
+            installation=installation,
+            event=event,
+            path=relative,
+            token_sha256=crypto.token_hash(hook.auth_token),
+            webhook_type=hook.webhook_type,
+        )
+        for relative, event, hook in subscriptions
+    )
+    logger.info(
+        "installation_installed",
+        extra={"variant": variant.slug, "workspace_id": workspace_id, "webhooks": len(subscriptions)},
+    )
+    _send_signal(signals.installation_installed, installation)
+    return installation
+
+
+@transaction.atomic
+def installation_delete(*, installation: Installation) -> Installation:
+    """Wipe the tokens and stop all processing. Data is kept for the retention grace period."""
+    installation = Installation.objects.select_for_update().get(pk=installation.pk)
+    if installation.is_deleted:
+        return installation
+    installation.token_encrypted = ""
+    installation.status = InstallationStatus.DELETED
+    installation.deleted_at = timezone.now()
+    installation.status_changed_at = installation.deleted_at
+    installation.save()
+    installation.webhook_subscriptions.all().delete()
+    logger.info("installation_deleted", extra={"variant": installation.variant, "workspace_id": installation.workspace_id})
+    _send_signal(signals.installation_deleted, installation)
+    return installation
+
+
+def parse_settings(*, variant: Variant, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Coerce SETTINGS_UPDATED items to typed values; unknown ids are ignored, bad values rejected."""
+    specs = variant.setting_specs
+    parsed: dict[str, Any] = {}
+    for item in items:
+        spec = specs.get(str(item.get("id", "")))
+        if spec is None:
+            continue
+        try:
+            parsed[spec.id] = spec.coerce(item.get("value"))
+        except SettingValueError as exc:
+            raise InstallationInputError(f"settings: {exc}") from None
+    return parsed
+
+
+@transaction.atomic
+def installation_update_settings(*, installation: Installation, values: dict[str, Any]) -> Installation:
+    installation = Installation.objects.select_for_update().get(pk=installation.pk)
+    installation.settings = {**installation.settings, **values}
+    installation.save(update_fields=["settings", "updated_at"])
+    logger.info("installation_settings_updated", extra={"workspace_id": installation.workspace_id, "ids": sorted(values)})
+    _send_signal(signals.installation_settings_updated, installation)
+    return installation
+
+
+@transaction.atomic
+def installation_change_status(*, installation: Installation, status: str) -> Installation:
+    if status not in (InstallationStatus.ACTIVE, InstallationStatus.INACTIVE):
+        raise InstallationInputError("status: must be ACTIVE or INACTIVE")
+    installation = Installation.objects.select_for_update().get(pk=installation.pk)
+    if installation.status != status:
+        installation.status = status
+        installation.status_changed_at = timezone.now()
+        installation.save(update_fields=["status", "status_changed_at", "updated_at"])
+        _send_signal(signals.installation_status_changed, installation)
+    return installation
+
+
+def installation_rotate_token_encryption(*, batch_size: int = 500) -> int:
+    """Re-encrypt every stored token with the newest key; returns how many rows changed."""
+    count = 0
+    for installation in Installation.objects.exclude(token_encrypted="").only("pk", "token_encrypted").iterator(
+        chunk_size=batch_size
+    ):
+        Installation.objects.filter(pk=installation.pk).update(token_encrypted=crypto.rotate(installation.token_encrypted))
+        count += 1
+    return count
+
+
+# Every event name in the catalogue is a valid webhook path owner; used by admin and the stand-in.
+KNOWN_EVENTS = frozenset(EVENTS)
