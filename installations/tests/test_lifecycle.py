@@ -103,7 +103,7 @@ def _assert_nothing_stored():
         (lambda ws, keys: ws.minter.lifecycle_token(sub="someone-elses-addon"), "wrong_addon_key"),
         (lambda ws, keys: ws.minter.lifecycle_token(iss="evil"), "bad_issuer"),
         (lambda ws, keys: ws.minter.lifecycle_token(type="user"), "bad_type"),
-        (lambda ws, keys: jwt.encode(ws.minter.base_claims(), "shared-secret", algorithm="HS256"), "bad_algorithm"),
+        (lambda ws, keys: jwt.encode(ws.minter.base_claims(), "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256"), "bad_algorithm"),
     ],
 )
 def test_bad_lifecycle_tokens_are_401(client, make_workspace, foreign_keys, caplog, make_token, reason):
