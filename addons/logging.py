@@ -6,6 +6,7 @@ the filter masks them in ``extra`` fields and scrubs JWT-shaped strings from mes
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -24,6 +25,23 @@ SENSITIVE_KEYS = frozenset(
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+# Per-request / per-task fields (request_id, variant, workspace_id, event_type, flow_id) added
+# to every line logged while they are bound.
+_LOG_CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+
+
+def bind_log_context(**fields: Any) -> None:
+    _LOG_CONTEXT.set({**_LOG_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}})
+
+
+def clear_log_context() -> None:
+    _LOG_CONTEXT.set({})
+
+
+def current_log_context() -> dict[str, Any]:
+    return dict(_LOG_CONTEXT.get())
 
 
 def redact_value(key: str, value: Any) -> Any:
@@ -63,6 +81,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        payload.update(_LOG_CONTEXT.get())
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 payload[key] = value

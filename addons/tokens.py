@@ -17,6 +17,8 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
 
+from addons.metrics import TOKEN_REJECTIONS
+
 logger = logging.getLogger("addons.tokens")
 
 CLOCKIFY_PUBLISHED_KEY_PATH = Path(__file__).resolve().parent / "keys" / "clockify-public-key.pem"
@@ -80,6 +82,7 @@ def verify_clockify_token(
     try:
         return _verify(token, expected_sub=expected_sub, workspace_id=workspace_id, addon_id=addon_id)
     except TokenError as exc:
+        TOKEN_REJECTIONS.labels(reason=exc.reason).inc()
         logger.info("token_rejected", extra={"reason": exc.reason, **(log_context or {})})
         raise
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -34,3 +34,11 @@ def _merge_app_schedules(sender: Celery, **_: object) -> None:
             continue
         schedule.update(getattr(module, "SCHEDULE", {}))
     sender.conf.beat_schedule = schedule
+
+
+@signals.task_prerun.connect
+def _bind_task_log_context(task_id: str | None = None, task=None, **_: object) -> None:
+    from addons.logging import bind_log_context, clear_log_context
+
+    clear_log_context()
+    bind_log_context(task_id=task_id, task=getattr(task, "name", None))

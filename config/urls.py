@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from addons.converters import VariantConverter
-from config import health
+from config import health, metrics
 
 register_converter(VariantConverter, "variant")
 
@@ -21,6 +21,7 @@ variant_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("<variant:variant>/", include(variant_patterns)),
 ]

@@ -1,0 +1,36 @@
+"""Request context for logs: a request id (echoed as X-Request-ID) and the variant in the URL."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from addons.logging import bind_log_context, clear_log_context
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        clear_log_context()
+        bind_log_context(request_id=request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            clear_log_context()
+        response["X-Request-ID"] = request_id
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        variant = view_kwargs.get("variant")
+        if variant is not None:
+            bind_log_context(variant=getattr(variant, "slug", str(variant)))
+        return None
