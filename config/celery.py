@@ -42,3 +42,22 @@ def _bind_task_log_context(task_id: str | None = None, task=None, **_: object) -
 
     clear_log_context()
     bind_log_context(task_id=task_id, task=getattr(task, "name", None))
+
+
+@signals.worker_init.connect
+def _serve_worker_metrics(**_: object) -> None:
+    """Expose the worker's metrics (all prefork children) on METRICS_WORKER_PORT, when set.
+
+    Needs PROMETHEUS_MULTIPROC_DIR so that each child process writes its samples to a shared
+    folder, which this collector in the parent aggregates at scrape time.
+    """
+    port = os.environ.get("METRICS_WORKER_PORT")
+    if not port:
+        return
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(int(port), addr=os.environ.get("METRICS_WORKER_ADDR", "127.0.0.1"), registry=registry)
