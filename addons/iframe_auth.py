@@ -161,3 +161,21 @@ def iframe_json_view(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(request, *args, variant=variant, **kwargs)
 
     return wrapper
+
+
+try:  # describe the token authentication in the served OpenAPI schema
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class IframeTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+        target_class = "addons.iframe_auth.IframeTokenAuthentication"
+        name = "ClockifyUserToken"
+
+        def get_security_definition(self, auto_schema):
+            return {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "The Clockify user token the iframe page received as ?auth_token=.",
+            }
+except ImportError:  # pragma: no cover - drf-spectacular is a pinned dependency
+    pass

@@ -116,3 +116,11 @@ class TokenMinter:
                 **self.url_claims(), **overrides,
             )
         )
+
+
+if __name__ == "__main__":  # `python -m clockify_standin.signing`: ensure the key pair, print the public key path
+    import sys
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("STANDIN_KEY_DIR") or DEFAULT_KEY_DIR)
+    load_or_create_key_pair(str(folder))
+    print(folder / "public.pem")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "flows",
     "explorer",
     "clockify_standin",
+    "ui",
 ]
 
 MIDDLEWARE = [
@@ -96,9 +97,12 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'platform.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web and worker processes of the embedded mode read while one writes.
+    # WAL lets the web and worker processes of the embedded mode read while one writes. IMMEDIATE
+    # transactions take the write lock at BEGIN, so concurrent writers wait (timeout) instead of
+    # failing at once with "database is locked" when a read transaction tries to upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+         "transaction_mode": "IMMEDIATE"}
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -128,12 +132,13 @@ else:
     }
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (EMBEDDED_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(EMBEDDED_BROKER_DIR / "out"),
         "data_folder_out": str(EMBEDDED_BROKER_DIR / "out"),
         "processed_folder": str(EMBEDDED_BROKER_DIR / "processed"),
+        "control_folder": str(EMBEDDED_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -186,21 +191,62 @@ ADDON_SETTING_DEFAULTS = {
     if key.startswith("ADDON_DEFAULT_")
 }
 
+# --- Retention -------------------------------------------------------------------------------
+DELETED_INSTALLATION_GRACE_DAYS = env.int("DELETED_INSTALLATION_GRACE_DAYS", default=30)
+RETENTION_TIME_BUDGET_SECONDS = env.float("RETENTION_TIME_BUDGET_SECONDS", default=120.0)
+
 # --- Webhooks -------------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 WEBHOOK_DEDUPE_WINDOW_SECONDS = env.int("WEBHOOK_DEDUPE_WINDOW_SECONDS", default=600)
 WEBHOOK_INGEST_RATE_PER_SECOND = env.int("WEBHOOK_INGEST_RATE_PER_SECOND", default=200)
 WEBHOOK_INGEST_BURST = env.int("WEBHOOK_INGEST_BURST", default=400)
 WEBHOOK_SWEEP_AFTER_SECONDS = env.int("WEBHOOK_SWEEP_AFTER_SECONDS", default=60)
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", default=30.0)
+WEBHOOK_SWEEP_BATCH_SIZE = env.int("WEBHOOK_SWEEP_BATCH_SIZE", default=1000)
+# How long a process trusts its cached (variant, workspace) -> installation/subscription lookup.
+WEBHOOK_LOOKUP_CACHE_SECONDS = env.float("WEBHOOK_LOOKUP_CACHE_SECONDS", default=10.0)
+WEBHOOK_CUSTOM_TOLERANCE_SECONDS = env.int("WEBHOOK_CUSTOM_TOLERANCE_SECONDS", default=300)
+WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", default=86400)
+WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=1000)
+WEBHOOK_PURGE_TIME_BUDGET_SECONDS = env.float("WEBHOOK_PURGE_TIME_BUDGET_SECONDS", default=60.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2621440)
 
 # --- Clockify API client ---------------------------------------------------------------------------
 CLOCKIFY_HTTP_TIMEOUT_SECONDS = env.float("CLOCKIFY_HTTP_TIMEOUT_SECONDS", default=15.0)
 CLOCKIFY_MAX_RETRIES = env.int("CLOCKIFY_MAX_RETRIES", default=5)
 CLOCKIFY_WORKSPACE_RATE_LIMIT = env.int("CLOCKIFY_WORKSPACE_RATE_LIMIT", default=50)
+CLOCKIFY_CONNECT_TIMEOUT_SECONDS = env.float("CLOCKIFY_CONNECT_TIMEOUT_SECONDS", default=5.0)
+CLOCKIFY_BACKOFF_BASE_SECONDS = env.float("CLOCKIFY_BACKOFF_BASE_SECONDS", default=0.5)
+CLOCKIFY_BACKOFF_MAX_SECONDS = env.float("CLOCKIFY_BACKOFF_MAX_SECONDS", default=30.0)
+# Longest a caller waits for a slot in the per-workspace token bucket before giving up.
+CLOCKIFY_RATE_LIMIT_TIMEOUT_SECONDS = env.float("CLOCKIFY_RATE_LIMIT_TIMEOUT_SECONDS", default=120.0)
+
+# --- Bootstrap ------------------------------------------------------------------------------------
+BOOTSTRAP_PARALLELISM = env.int("BOOTSTRAP_PARALLELISM", default=4)  # drivers per run
+BOOTSTRAP_PAGE_SIZE = env.int("BOOTSTRAP_PAGE_SIZE", default=50)
+BOOTSTRAP_LEASE_SECONDS = env.int("BOOTSTRAP_LEASE_SECONDS", default=120)  # a dead worker's step is retaken after
+BOOTSTRAP_DRIVER_BUDGET_SECONDS = env.int("BOOTSTRAP_DRIVER_BUDGET_SECONDS", default=300)
 
 # --- Explorer -------------------------------------------------------------------------------------
 CLOCKIFY_OPENAPI_SOURCE = env.str("CLOCKIFY_OPENAPI_SOURCE", default="")
+
+# --- Flows ----------------------------------------------------------------------------------------
+FLOW_RUN_TIME_LIMIT_SECONDS = env.int("FLOW_RUN_TIME_LIMIT_SECONDS", default=300)  # a run's time bound
+FLOW_STEP_TIMEOUT_SECONDS = env.float("FLOW_STEP_TIMEOUT_SECONDS", default=10.0)
+FLOW_STEP_MAX_ATTEMPTS = env.int("FLOW_STEP_MAX_ATTEMPTS", default=3)  # default; an action may set 1-10
+FLOW_STEP_BACKOFF_BASE_SECONDS = env.float("FLOW_STEP_BACKOFF_BASE_SECONDS", default=1.0)
+FLOW_STEP_BACKOFF_MAX_SECONDS = env.float("FLOW_STEP_BACKOFF_MAX_SECONDS", default=60.0)
+FLOW_STEP_RESPONSE_MAX_BYTES = env.int("FLOW_STEP_RESPONSE_MAX_BYTES", default=65536)
+FLOW_RUN_LEASE_SECONDS = env.float("FLOW_RUN_LEASE_SECONDS", default=60.0)  # a killed worker's run is retaken after
+# TEST-ONLY escape hatch: lets http actions reach loopback/private addresses (metadata stays refused).
+FLOW_HTTP_ALLOW_PRIVATE_NETWORKS = env.bool("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS", default=False)
+if FLOW_HTTP_ALLOW_PRIVATE_NETWORKS:
+    import warnings
+
+    warnings.warn("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS is on: flow http actions may call private networks "
+                  "(test-only; never in production)", RuntimeWarning, stacklevel=1)
+EXPLORER_RESPONSE_MAX_BYTES = env.int("EXPLORER_RESPONSE_MAX_BYTES", default=256 * 1024)  # shown to the user
+EXPLORER_LOG_BODY_BYTES = env.int("EXPLORER_LOG_BODY_BYTES", default=2048)  # kept in the call log
 
 # --- Operations -----------------------------------------------------------------------------------
 METRICS_BEARER_TOKEN = env.str("METRICS_BEARER_TOKEN", default="")

@@ -16,6 +16,11 @@ register_converter(VariantConverter, "variant")
 variant_patterns = [
     path("", include("addons.urls")),
     path("", include("installations.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("explorer.urls")),
+    path("", include("flows.urls")),
+    path("", include("bootstrap.urls")),
+    path("", include("ui.urls")),
 ]
 
 urlpatterns = [

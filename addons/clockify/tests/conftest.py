@@ -1,0 +1,1 @@
+from addons.clockify.testing import standin_install  # noqa: F401

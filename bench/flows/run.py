@@ -1,0 +1,343 @@
+"""Flows benchmark: webhook accepted -> flow action received by the Clockify stand-in (issue 6).
+
+    .venv/bin/python bench/flows/run.py [--events 2000] [--workspaces 12] [--paced-rate 100]
+
+Real processes over loopback: gunicorn (2 workers) takes the signed webhooks, one Celery worker
+with 2 processes consumes the ``webhooks`` and ``flows`` queues (Redis), and every run sends one
+Clockify action (``getTags?name=<event id>``) to the stand-in, which records when it arrived.
+PostgreSQL and Redis as configured (``--database-url``: a database whose name contains "bench",
+recreated on every run, default ``clk_flows_bench``; ``--redis-url`` default db 5).
+
+Figures, each against a baseline measured in the same run:
+* baseline: the same Clockify call sent straight to the stand-in by this process (no webhook, no
+  queue, no worker) from as many threads: the ceiling of the stand-in and loopback here;
+* throughput: a burst of events sent as fast as the platform accepts them; runs/s from the first
+  acceptance to the last action received;
+* latency: events paced at ``--paced-rate``/s (below saturation); p50/p95 of accepted -> received.
+Targets: >= 250 single-action runs/s, p50 <= 50 ms. Workspaces spread the load because Clockify
+(and the stand-in, and our client) allow 50 requests/s per workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+FLOW = {
+    "name": "bench: one Clockify action",
+    "trigger": {"events": ["NEW_TIME_ENTRY"]},
+    "conditions": {"mode": "all", "rules": [{"path": "$.id", "op": "exists"}]},
+    "actions": [{"type": "clockify", "operation": "getTags", "query": {"name": "{{event.id}}"}}],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fresh_database(url: str) -> None:
+    """Drop and create the bench's own database: every run starts from the same empty state."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    if "bench" not in name:
+        raise SystemExit(f"refusing to recreate {name!r}: the bench database name must contain 'bench'")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def _wait_http(url: str, timeout: float = 30) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def _cpu_by_group(groups: dict[str, set[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each group of processes, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            stat = (pid_dir / "stat").read_text()
+            cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, ppid, cpu = int(pid_dir.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+        group = None
+        for name, roots in groups.items():
+            if pid in roots or ppid in roots:
+                group = name
+        if group is None and ("postgres" in cmdline.split(" ")[0] or cmdline.startswith("postgres:")):
+            group = "postgres"
+        elif group is None and "redis-server" in cmdline:
+            group = "redis"
+        if group:
+            out[group] = out.get(group, 0.0) + cpu
+    return out
+
+
+class Arrivals:
+    """When each event's action reached the stand-in (by the ``name`` query parameter)."""
+
+    def __init__(self, standin) -> None:
+        self.standin = standin
+
+    def times(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for record in self.standin.request_log.calls("GET", "/tags"):
+            name = record.query.get("name")
+            if name and name not in out:
+                out[name] = record.ts
+        return out
+
+    def wait(self, ids: set[str], timeout: float) -> dict[str, float]:
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.times()
+            if ids <= set(seen) or time.monotonic() > deadline:
+                return {k: v for k, v in seen.items() if k in ids}
+            time.sleep(0.2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=2000, help="events in the throughput burst")
+    parser.add_argument("--paced", type=int, default=600, help="events in the paced latency phase")
+    parser.add_argument("--paced-rate", type=float, default=100.0,
+                        help="events per second in the latency phase (capped at half the measured throughput)")
+    parser.add_argument("--workspaces", type=int, default=12)
+    parser.add_argument("--senders", type=int, default=16, help="concurrent webhook senders")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
+                                                               "postgres://postgres@127.0.0.1:5432/clk_flows_bench"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"))
+    args = parser.parse_args()
+
+    from clockify_standin.signing import generate_key_pair
+
+    keys = generate_key_pair()
+    port = _free_port()
+    platform = f"http://127.0.0.1:{port}"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-flows-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="bench-only-secret", VAR_DIR=str(tmp / "var"),
+        DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, LOG_LEVEL="ERROR", PUBLIC_BASE_URL=platform,
+        ALLOWED_HOSTS="127.0.0.1,localhost", TOKEN_ENCRYPTION_KEYS="WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=",
+        CLOCKIFY_PUBLIC_KEY=keys.public_pem, PYTHONPATH=str(ROOT), ADDON_DEFAULT_ENABLE_BOOTSTRAP="false",
+        GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_ACCESSLOG="",
+    )
+    os.environ.update(env)
+    _fresh_database(args.database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
+
+    import django
+
+    django.setup()
+    import redis
+    import requests
+
+    from clockify_standin.clockify_side import ClockifySide
+    from clockify_standin.server import StandinServer
+    from django.db.models import Count
+
+    from flows.models import FlowRun
+
+    # Messages left by an earlier run must not be mixed into this one.
+    redis.Redis.from_url(args.redis_url).delete("webhooks", "flows", "unacked", "unacked_index")
+    standin = StandinServer(keys.public_pem).start()
+    web = worker = None
+    try:
+        web = _start([sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"], env, tmp / "web.log")
+        _wait_http(f"{platform}/healthz")
+        session = requests.Session()
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=args.senders * 2))
+        sides = []
+        for i in range(args.workspaces):
+            ws = f"{0xbe0000 + i:06x}" + "0" * 18
+            standin.seed_workspace(ws, size=20)
+            side = ClockifySide(platform, "api-studio", private_pem=keys.private_pem, backend_url=standin.backend_url,
+                                workspace_id=ws, addon_id=f"{0xad0000 + i:06x}" + "1" * 18, http=session,
+                                standin=standin)
+            assert side.install().status_code == 200
+            r = session.post(f"{platform}/api-studio/api/v1/flows", json=FLOW,
+                             headers={"Authorization": f"Bearer {side.user_token('OWNER')}"})
+            assert r.status_code == 201, r.text
+            sides.append(side)
+        worker = _start([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,flows", "-c", "2",
+                         "--pool", "prefork", "-l", os.environ.get("BENCH_WORKER_LOGLEVEL", "warning"), "--without-gossip", "--without-mingle",
+                         "--without-heartbeat", "-n", f"bench-flows-{os.getpid()}@%h"], env, tmp / "worker.log")
+        arrivals = Arrivals(standin)
+
+        def bodies(n: int) -> list[tuple[object, dict]]:
+            out = []
+            for i in range(n):
+                side = sides[i % len(sides)]
+                out.append((side, side.webhook_body("NEW_TIME_ENTRY")))
+            return out
+
+        accepted: dict[str, float] = {}
+        refused: list[int] = []
+        lock = threading.Lock()
+
+        def send(item) -> None:
+            side, body = item
+            result = side.send_webhook("NEW_TIME_ENTRY", body)
+            now = time.monotonic()
+            with lock:
+                if result.status_code == 200:
+                    accepted[body["id"]] = now
+                else:
+                    refused.append(result.status_code)
+
+        # Warm-up: imports, connections, prepared catalogues in every process.
+        warm = bodies(40)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(send, warm))
+        got = arrivals.wait({b["id"] for _, b in warm}, 60)
+        print(f"warm-up: {len(got)}/{len(warm)} runs reached the stand-in")
+
+        # --- baseline: the same call, straight to the stand-in ---------------------------------
+        from installations.models import Installation
+        from installations.selectors import installation_token
+
+        tokens = {i.workspace_id: installation_token(installation=i)
+                  for i in Installation.objects.filter(variant="api-studio")}
+        direct_lat: list[float] = []
+        direct_n = min(args.events, 1000)
+
+        def direct(i: int) -> None:
+            side = sides[i % len(sides)]
+            t = time.monotonic()
+            r = session.get(f"{standin.backend_url}/v1/workspaces/{side.workspace_id}/tags",
+                            params={"name": f"direct-{i}"}, headers={"X-Addon-Token": tokens[side.workspace_id]})
+            if r.status_code == 200:
+                with lock:
+                    direct_lat.append((time.monotonic() - t) * 1000)
+
+        standin.configure(rate_limit_per_second=None)  # the baseline is the ceiling: no 429s
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(args.senders) as pool:
+            list(pool.map(direct, range(direct_n)))
+        direct_rate = len(direct_lat) / (time.monotonic() - t0)
+        standin.configure(rate_limit_per_second=50)
+        time.sleep(1.1)
+
+        # --- throughput: a burst -----------------------------------------------------------------
+        burst = bodies(args.events)
+        groups = {"web (gunicorn)": {web.pid}, "workers (celery)": {worker.pid}, "bench + stand-in": {os.getpid()}}
+        cpu_before = _cpu_by_group(groups)
+        burst_started = time.monotonic()
+        accepted.clear()
+        refused.clear()
+        with ThreadPoolExecutor(args.senders) as pool:
+            list(pool.map(send, burst))
+        ids = set(accepted)
+        got = arrivals.wait(ids, 300)
+        first_accept = min(accepted.values())
+        burst_rate = len(got) / (max(got.values()) - first_accept) if got else 0.0
+        accept_rate = len(accepted) / (max(accepted.values()) - first_accept)
+        burst_lat = [(got[k] - accepted[k]) * 1000 for k in got]
+        cpu_after = _cpu_by_group(groups)
+        burst_wall = time.monotonic() - burst_started
+        cpu_split = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+
+        # --- latency: paced below saturation -------------------------------------------------------
+        paced = bodies(args.paced)
+        accepted.clear()
+        # Below saturation, or the figure is queueing delay: at most half the measured throughput.
+        paced_rate = max(1.0, min(args.paced_rate, burst_rate / 2))
+        interval = 1.0 / paced_rate
+        start = time.monotonic()
+        with ThreadPoolExecutor(args.senders) as pool:
+            futures = []
+            for i, item in enumerate(paced):
+                delay = start + i * interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                futures.append(pool.submit(send, item))
+            for f in futures:
+                f.result()
+        paced_got = arrivals.wait(set(accepted), 120)
+        paced_lat = [(paced_got[k] - accepted[k]) * 1000 for k in paced_got if k in accepted]
+        statuses = {row["status"]: row["n"] for row in FlowRun.objects.values("status").annotate(n=Count("id"))}
+    finally:
+        _stop(worker)
+        _stop(web)
+        standin.stop()
+
+    print(f"\nsetup: gunicorn 2 workers, Celery 1 worker x 2 processes (queues webhooks+flows), Redis, PostgreSQL, "
+          f"{args.workspaces} workspaces, {os.cpu_count()} CPUs")
+    print(f"baseline  direct getTags to the stand-in ({args.senders} threads): {direct_rate:8.1f} calls/s   "
+          f"p50 {_pct(direct_lat, .5):6.1f} ms  p95 {_pct(direct_lat, .95):6.1f} ms")
+    print(f"burst     {len(ids)} webhooks accepted at {accept_rate:.1f}/s "
+          f"({len(refused)} refused {sorted(set(refused))}); {len(got)} runs reached the stand-in")
+    print(f"          flow runs end to end: {burst_rate:8.1f} runs/s   ratio vs baseline {burst_rate / direct_rate:.3f}"
+          f"   vs target 250/s {burst_rate / 250:.2f}   (latency under the burst p50 {_pct(burst_lat, .5):.0f} ms, "
+          f"p95 {_pct(burst_lat, .95):.0f} ms)")
+    per_run = ", ".join(f"{k} {1000 * v / max(1, len(got)):.1f}" for k, v in sorted(cpu_split.items()))
+    print(f"          CPU ms per run during the burst: {per_run} (wall {burst_wall:.1f} s, "
+          f"{sum(cpu_split.values()) / burst_wall:.2f} cores busy)")
+    print(f"paced     {paced_rate:.1f} events/s, {len(paced_lat)}/{len(paced)} runs: accepted -> action received "
+          f"p50 {_pct(paced_lat, .5):6.1f} ms  p95 {_pct(paced_lat, .95):6.1f} ms   "
+          f"(p50 ratio vs direct call {_pct(paced_lat, .5) / _pct(direct_lat, .5):.1f})")
+    print(f"run statuses in the database: {statuses}")
+    ok_rate, ok_p50 = burst_rate >= 250, _pct(paced_lat, .5) <= 50
+    print(f"target >= 250 runs/s: {'MET' if ok_rate else 'NOT MET'}; target p50 <= 50 ms: "
+          f"{'MET' if ok_p50 else 'NOT MET'}")
+    print(f"(logs: {tmp})")
+    return 0 if ok_rate and ok_p50 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

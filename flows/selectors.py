@@ -1,0 +1,65 @@
+"""Flow reads, always scoped by installation."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from django.db.models import QuerySet
+
+from addons.variants import Feature
+from flows.models import Flow, FlowRun
+from installations.models import Installation
+
+
+def flow_list(*, installation: Installation) -> QuerySet[Flow]:
+    return Flow.objects.filter(installation=installation).order_by("-created_at", "-id")
+
+
+def flow_get(*, installation: Installation, public_id: str) -> Flow | None:
+    return Flow.objects.filter(installation=installation, public_id=public_id).first()
+
+
+def flows_triggered_by(*, installation: Installation, event_type: str, custom_source: str | None) -> list[Flow]:
+    """Enabled flows of the installation whose trigger is this event type or custom source."""
+    flows = Flow.objects.filter(installation=installation, enabled=True).order_by("id")
+    matched = []
+    custom_allowed = installation.variant_spec.allows(Feature.CUSTOM_SOURCE_TRIGGERS)
+    for flow in flows:  # a handful per installation: filtering JSON here works on SQLite too
+        trigger = flow.trigger or {}
+        if custom_source is not None:
+            if custom_allowed and trigger.get("custom_source") == custom_source:
+                matched.append(flow)
+        elif event_type in (trigger.get("events") or ()):
+            matched.append(flow)
+    return matched
+
+
+def run_list(*, installation: Installation, flow: Flow | None = None, status: str | None = None) -> QuerySet[FlowRun]:
+    runs = FlowRun.objects.filter(installation=installation).select_related("flow")
+    if flow is not None:
+        runs = runs.filter(flow=flow)
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-created_at", "-id")
+
+
+def run_get(*, installation: Installation, public_id: str) -> FlowRun | None:
+    return (
+        FlowRun.objects.filter(installation=installation, public_id=public_id)
+        .select_related("flow", "replay_of")
+        .prefetch_related("steps")
+        .first()
+    )
+
+
+def cache_lookup_for(installation: Installation) -> Callable[[str, str], dict[str, Any] | None]:
+    """``{{cache.<type>.<id>}}`` reads the entity cache of this installation only."""
+
+    def lookup(entity_type: str, entity_id: str) -> dict[str, Any] | None:
+        try:
+            from bootstrap.selectors import entity_get
+        except ImportError:  # the entity cache is not installed in this build
+            return None
+        return entity_get(installation=installation, entity_type=entity_type, entity_id=entity_id)
+
+    return lookup

@@ -1,0 +1,101 @@
+"""Processing stored events (the ``webhooks`` worker) and the sweeper that never loses one."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.enqueue import enqueue_on_commit
+from webhooks.extensions import processors
+from webhooks.models import EventStatus, WebhookEvent
+
+logger = logging.getLogger("webhooks.processing")
+
+_ERROR_MAX_CHARS = 2000
+
+
+def webhook_event_process(*, event_id: int) -> str:
+    """Run every registered processor once for a ``received`` event; returns the resulting status.
+
+    Idempotent: only a ``received`` event is processed, under a row lock taken with SKIP LOCKED,
+    so a redelivered or swept duplicate task returns at once instead of processing twice. Each
+    processor runs in its own savepoint: one failing does not undo the others' writes, and what
+    they enqueue is sent only once the event is marked.
+    """
+    with transaction.atomic():
+        event = (
+            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("installation", "custom_source")
+            .filter(pk=event_id, status=EventStatus.RECEIVED)
+            .first()
+        )
+        if event is None:
+            return "not_pending"
+        _observe_lag(event)
+        event.attempts += 1
+        event.processed_at = timezone.now()
+        installation = event.installation
+        if not installation.is_active:
+            # Deactivated or deleted after the event was accepted: keep it, run nothing.
+            event.status = EventStatus.SKIPPED
+            event.error = f"installation {installation.status.lower()} when processed"
+            event.save(update_fields=["attempts", "processed_at", "status", "error"])
+            return event.status
+        errors = []
+        for name, processor in processors():
+            try:
+                with transaction.atomic():
+                    processor(event)
+            except Exception as exc:  # a processor's failure is recorded on the event, not raised
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                logger.warning(
+                    "webhook_processor_failed",
+                    extra={"processor": name, "event_id": event.pk, "error": type(exc).__name__},
+                )
+        event.status = EventStatus.FAILED if errors else EventStatus.PROCESSED
+        event.error = "\n".join(errors)[:_ERROR_MAX_CHARS]
+        event.save(update_fields=["attempts", "processed_at", "status", "error"])
+        return event.status
+
+
+def _observe_lag(event: WebhookEvent) -> None:
+    try:
+        from addons.metrics import WEBHOOK_QUEUE_LAG
+
+        WEBHOOK_QUEUE_LAG.observe(max(0.0, (timezone.now() - event.received_at).total_seconds()))
+    except Exception:  # metrics are best effort
+        pass
+
+
+def webhook_events_sweep(*, now=None, older_than_seconds: int | None = None, batch_size: int | None = None) -> int:
+    """Re-enqueue events stuck in ``received`` (the broker was down when they were accepted).
+
+    An event is re-enqueued at most once per ``WEBHOOK_SWEEP_AFTER_SECONDS``, so a slow queue
+    is not flooded with copies; copies that do arrive are no-ops (see webhook_event_process).
+    """
+    from webhooks.tasks import process_event
+
+    now = now or timezone.now()
+    age = timedelta(seconds=settings.WEBHOOK_SWEEP_AFTER_SECONDS if older_than_seconds is None else older_than_seconds)
+    cutoff = now - age
+    limit = batch_size or settings.WEBHOOK_SWEEP_BATCH_SIZE
+    with transaction.atomic():
+        ids = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=EventStatus.RECEIVED, received_at__lte=cutoff)
+            .filter(Q(swept_at__isnull=True) | Q(swept_at__lte=cutoff))
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return 0
+        WebhookEvent.objects.filter(pk__in=ids).update(swept_at=now)
+        for event_id in ids:
+            enqueue_on_commit(process_event, event_id)
+    logger.info("webhook_events_swept", extra={"count": len(ids)})
+    return len(ids)

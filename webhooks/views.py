@@ -1,0 +1,208 @@
+"""Webhook endpoints: Clockify's (one path per event) and custom sources'.
+
+Order of checks (DESIGN.md section 5), each with its own status and ``reason`` log key:
+body size (413) -> installation, signature and stored token (401) -> event type header (400) ->
+plan (403) -> JSON (400) -> ingestion rate (429) -> store once (duplicate 200) -> 200.
+Nothing here calls Clockify; processing is enqueued once the event is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from addons.catalog import EVENTS_BY_SLUG
+from addons.tokens import TokenError
+from addons.variants import Feature, Variant
+from installations.crypto import token_hash
+from installations.selectors import effective_settings
+from webhooks import lookup, ratelimit
+from webhooks.derive import derive_ids
+from webhooks.models import CustomSource, EventSource
+from webhooks.services import SignatureError, StoreOutcome, verify_signature, webhook_event_store
+from webhooks.services.ingest import PayloadError, id_dedupe_key, parse_body, safe_headers, window_dedupe_keys
+
+logger = logging.getLogger("webhooks.ingest")
+
+_OUTCOME_STATUS = {StoreOutcome.ACCEPTED: "accepted", StoreOutcome.SKIPPED: "skipped",
+                   StoreOutcome.DUPLICATE: "duplicate"}
+
+
+def _count(variant: str, event: str, status: int | str) -> None:
+    try:
+        from addons.metrics import WEBHOOKS_RECEIVED
+
+        WEBHOOKS_RECEIVED.labels(variant, event, str(status)).inc()
+    except Exception:  # metrics are best effort
+        pass
+
+
+def _reject(status: int, reason: str, detail: str, ctx: dict, **headers: str) -> JsonResponse:
+    logger.info("webhook_rejected", extra={"reason": reason, "status": status, **ctx})
+    _count(ctx["variant"], ctx["event"], status)
+    response = JsonResponse({"error": reason, "detail": detail}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The body, or None when it is over the limit (checked on Content-Length before reading)."""
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    body = request.body
+    return None if len(body) > limit else body
+
+
+def _method_not_allowed() -> JsonResponse:
+    response = JsonResponse({"error": "method_not_allowed"}, status=405)
+    response["Allow"] = "POST"
+    return response
+
+
+def _accepted(result, ctx: dict) -> JsonResponse:
+    status = _OUTCOME_STATUS[result.outcome]
+    logger.debug("webhook_stored", extra={"outcome": status, "event_id": result.event_id, **ctx})
+    _count(ctx["variant"], ctx["event"], status)
+    return JsonResponse({"status": status})
+
+
+@csrf_exempt
+def clockify_webhook(request: HttpRequest, variant: Variant, event_slug: str) -> JsonResponse:
+    if request.method != "POST":
+        return _method_not_allowed()
+    spec = EVENTS_BY_SLUG.get(event_slug)
+    ctx = {"variant": variant.slug, "event": spec.name if spec else "unknown"}
+    body = _read_body(request)
+    if body is None:
+        return _reject(413, "body_too_large", f"body over {settings.WEBHOOK_MAX_BODY_BYTES} bytes", ctx)
+    if spec is None:
+        return _reject(401, "unknown_path", "no webhook at this path", ctx)
+
+    token = request.headers.get("clockify-signature")
+    if not token:
+        return _reject(401, "missing_signature", "clockify-signature header missing", ctx)
+    token_sha = token_hash(token)
+    try:
+        claims = lookup.verified_claims(token, token_sha, variant=variant, log_context=ctx)
+    except TokenError as exc:
+        return _reject(401, exc.reason, "webhook token rejected", ctx)
+    record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"])
+    path = f"/webhooks/{event_slug}"
+    if record is not None and not _token_known(record, path, token_sha):
+        # Maybe re-installed since we cached it: read once more before refusing.
+        record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"], fresh=True)
+    if record is None:
+        return _reject(401, "unknown_installation", "no installation of this add-on for the workspace", ctx)
+    if claims.get("addonId") and claims["addonId"] != record.addon_id:
+        return _reject(401, "addon_mismatch", "token belongs to another installation", ctx)
+    if not _token_known(record, path, token_sha):
+        reason = "unknown_path" if path not in record.hooks and variant.subscribes(spec.name) else "token_mismatch"
+        return _reject(401, reason, "not the webhook token stored for this path", ctx)
+
+    event_type = request.headers.get("clockify-webhook-event-type")
+    if not event_type:
+        return _reject(400, "missing_event_type", "clockify-webhook-event-type header missing", ctx)
+    if event_type != spec.name:
+        return _reject(400, "event_type_mismatch", "event type header does not match the path", ctx)
+    if not variant.subscribes(spec.name):
+        return _reject(403, "event_not_in_plan", f"{spec.name} is not part of this add-on's plan", ctx)
+    try:
+        parsed = parse_body(body, require_object=True)
+    except PayloadError as exc:
+        return _reject(400, exc.reason, exc.detail, ctx)
+    decision = ratelimit.check(record.installation_id)
+    if not decision.allowed:
+        return _reject(429, "rate_limited", "ingestion rate exceeded", ctx,
+                       Retry_After=str(decision.retry_after_seconds))
+
+    key, previous_key = window_dedupe_keys(spec.name, body=body)
+    result = webhook_event_store(
+        installation_id=record.installation_id,
+        source=EventSource.CLOCKIFY,
+        event_type=spec.name,
+        headers=safe_headers(request.headers),
+        body=parsed,
+        ids=derive_ids(spec.name, parsed.payload, default_workspace_id=claims["workspaceId"]),
+        dedupe_key=key,
+        previous_dedupe_key=previous_key,
+    )
+    if result.outcome is StoreOutcome.GONE:
+        return _reject(401, "installation_deleted", "the installation was deleted", ctx)
+    return _accepted(result, ctx)
+
+
+def _token_known(record: lookup.InstallationRecord, path: str, token_sha: str) -> bool:
+    """The token is the one stored for this path; for a path the installation has no webhook at
+    (an event outside the plan), any of its webhook tokens, so the plan check can answer 403."""
+    expected = record.hooks.get(path)
+    if expected is not None:
+        return hmac.compare_digest(expected, token_sha)
+    return any(hmac.compare_digest(stored, token_sha) for stored in record.hooks.values())
+
+
+@csrf_exempt
+def custom_webhook(request: HttpRequest, variant: Variant, source_id: str) -> JsonResponse:
+    if request.method != "POST":
+        return _method_not_allowed()
+    ctx = {"variant": variant.slug, "event": "custom"}
+    if not variant.allows(Feature.CUSTOM_WEBHOOKS):
+        return _reject(404, "not_available", "custom webhooks are not part of this add-on", ctx)
+    body = _read_body(request)
+    if body is None:
+        return _reject(413, "body_too_large", f"body over {settings.WEBHOOK_MAX_BODY_BYTES} bytes", ctx)
+    source = (
+        CustomSource.objects.select_related("installation").prefetch_related("secrets")
+        .filter(public_id=source_id, installation__variant=variant.slug).first()
+    )
+    if source is None or source.installation.is_deleted:
+        return _reject(401, "unknown_source", "no such source", ctx)
+    ctx["source"] = source.public_id
+    if source.is_revoked:
+        return _reject(401, "source_revoked", "this source was revoked", ctx)
+    try:
+        verified = verify_signature(source=source, headers=request.headers, body=body)
+    except SignatureError as exc:
+        return _reject(401, exc.reason, "signature rejected", ctx)
+    installation = source.installation
+    if not effective_settings(installation=installation)["enable_custom_webhooks"]:
+        return _reject(403, "custom_webhooks_disabled", "custom webhooks are turned off in the settings", ctx)
+    try:
+        parsed = parse_body(body, require_object=False)
+    except PayloadError as exc:
+        return _reject(400, exc.reason, exc.detail, ctx)
+    decision = ratelimit.check(installation.pk)
+    if not decision.allowed:
+        return _reject(429, "rate_limited", "ingestion rate exceeded", ctx,
+                       Retry_After=str(decision.retry_after_seconds))
+
+    if verified.webhook_id:  # Standard Webhooks: the same id is the same message, whenever it comes
+        key, previous_key = id_dedupe_key("custom", str(source.pk), verified.webhook_id), None
+    else:
+        key, previous_key = window_dedupe_keys("custom", str(source.pk), body=body)
+    payload = parsed.payload
+    declared_type = payload.get("type") if isinstance(payload, dict) else None
+    event_type = declared_type if isinstance(declared_type, str) and 0 < len(declared_type) <= 64 else "custom"
+    result = webhook_event_store(
+        installation_id=installation.pk,
+        source=EventSource.CUSTOM,
+        custom_source_id=source.pk,
+        event_type=event_type,
+        headers=safe_headers(request.headers),
+        body=parsed,
+        ids=derive_ids(event_type, payload, default_workspace_id=installation.workspace_id),
+        dedupe_key=key,
+        previous_dedupe_key=previous_key,
+    )
+    if result.outcome is StoreOutcome.GONE:
+        return _reject(401, "installation_deleted", "the installation was deleted", ctx)
+    return _accepted(result, ctx)
