@@ -175,7 +175,8 @@ try:  # describe the token authentication in the served OpenAPI schema
                 "type": "http",
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
-                "description": "The Clockify user token the iframe page received as ?auth_token=.",
+                "description": "The Clockify user token the iframe page received as ?auth_token= "
+                               "(RS256, 30 minutes; workspaceRole OWNER/ADMIN for changes).",
             }
 except ImportError:  # pragma: no cover - drf-spectacular is a pinned dependency
     pass

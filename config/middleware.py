@@ -32,5 +32,5 @@ class RequestContextMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         variant = view_kwargs.get("variant")
         if variant is not None:
-            bind_log_context(variant=getattr(variant, "slug", str(variant)))
+            bind_log_context(variant=variant.slug)
         return None

@@ -284,6 +284,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "JSON API behind the iframe pages, authenticated by the Clockify user token.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `status` field with different choices: give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "FlowRunStatusEnum": "flows.models.RunStatus",
+        "FlowStepStatusEnum": "flows.models.StepStatus",
+        "BootstrapRunStatusEnum": "bootstrap.models.RunStatus",
+        "BootstrapStepStatusEnum": "bootstrap.models.StepStatus",
+        "WebhookEventStatusEnum": "webhooks.models.EventStatus",
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -169,8 +169,13 @@ def build_request(action: dict[str, Any], ctx: Context, *, installation, effecti
         url = render(action.get("url", ""), ctx)
         if not isinstance(url, str):
             raise StepError("url must render to a string")
+        if any(ch in url for ch in "\r\n\t "):
+            raise StepError("url contains whitespace or line breaks after rendering")
         headers = render(action.get("headers") or {}, ctx)
         headers = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in headers.items()}
+        for name, value in headers.items():
+            if "\r" in value or "\n" in value:  # header injection through event data
+                raise StepError(f"header {name} contains a line break after rendering")
         has_body = "body" in action
         return PreparedRequest(
             action_type="http", method=action.get("method", "POST"), url=url, headers=headers,

@@ -7,7 +7,6 @@ class FlowsConfig(AppConfig):
     def ready(self) -> None:
         from webhooks.extensions import register_processor
 
-        from flows import schema  # noqa: F401 - registers the OpenAPI auth extension
         from flows.processor import start_flows_for_event
 
         register_processor("flows", start_flows_for_event)

@@ -242,5 +242,7 @@ def send(method: str, url: str, *, headers: dict[str, str], body: bytes | None, 
         raise SSRFError(f"TLS verification failed for {target.host}") from exc
     except (NewConnectionError, ProtocolError, ConnectionError, Urllib3Error, OSError) as exc:
         raise TransientHTTPError(f"connection failed: {type(exc).__name__}") from exc
+    except ValueError as exc:  # http.client refuses a malformed request line or header
+        raise SSRFError(f"malformed request: {exc}") from exc
     finally:
         pool.close()

@@ -44,6 +44,8 @@ def parse_lifecycle_body(lifecycle_type: str, raw: bytes) -> LifecyclePayload:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise PayloadError("body is not valid JSON") from None
+    except RecursionError:  # absurdly deep nesting: not a lifecycle body
+        raise PayloadError("body is nested too deeply") from None
     if not isinstance(body, dict):
         raise PayloadError("body must be a JSON object")
     missing = [f for f in LIFECYCLE_REQUIRED_FIELDS[lifecycle_type] if body.get(f) in (None, "")]

@@ -4,7 +4,7 @@ Measured here, Celery's ``apply_async`` costs ~0.8 ms per call with the Redis br
 new Redis client per publish), over twice the INSERT that stores the event; it alone kept ingestion
 far below its target (bench/ingest). With a Redis broker we therefore push the message Celery itself
 would publish (message protocol v2, JSON body, the task's queue from the routes) with one LPUSH,
-about 0.1 ms. Every other broker (the embedded filesystem one, eager mode in tests) goes through
+about 0.1 ms, and a background thread batches those pushes (see _Batcher). Every other broker (the embedded filesystem one, eager mode in tests) goes through
 ``config.enqueue.enqueue_on_commit``. Either way the push happens after commit and a failure is
 logged and left to the sweeper (services.processing.webhook_events_sweep): the row is durable.
 The end-to-end sweeper test runs a real worker on messages sent both ways.
@@ -12,11 +12,14 @@ The end-to-end sweeper test runs a real worker on messages sent both ways.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from functools import lru_cache
 
@@ -37,7 +40,9 @@ def _redis_client(broker_url: str):
     return redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=1)
 
 
+@lru_cache(maxsize=4)
 def _fast_path_broker(app) -> str | None:
+    # Celery's conf lookups are slow enough to matter here, and fixed once the process runs.
     conf = app.conf
     url = str(conf.broker_url or "")
     if conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
@@ -47,10 +52,17 @@ def _fast_path_broker(app) -> str | None:
     return url
 
 
+@lru_cache(maxsize=4)
+def _time_limits(app) -> tuple:
+    return (app.conf.task_time_limit, app.conf.task_soft_time_limit)
+
+
+_ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
+
+
 def _message(app, event_id: int) -> str:
     task_id = str(uuid.uuid4())
     body = json.dumps([[event_id], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
-    conf = app.conf
     return json.dumps({
         "body": base64.b64encode(body.encode()).decode(),
         "content-encoding": "utf-8",
@@ -58,9 +70,9 @@ def _message(app, event_id: int) -> str:
         "headers": {
             "lang": "py", "task": TASK_NAME, "id": task_id, "shadow": None, "eta": None, "expires": None,
             "group": None, "group_index": None, "retries": 0,
-            "timelimit": [conf.task_time_limit, conf.task_soft_time_limit],
+            "timelimit": list(_time_limits(app)),
             "root_id": task_id, "parent_id": None, "argsrepr": f"({event_id},)", "kwargsrepr": "{}",
-            "origin": f"gen{os.getpid()}@{socket.gethostname()}", "ignore_result": True,
+            "origin": _ORIGIN, "ignore_result": True,
             "replaced_task_nesting": 0, "stamped_headers": None, "stamps": {},
         },
         "properties": {
@@ -81,10 +93,55 @@ def enqueue_process_event(event_id: int) -> None:
         enqueue_on_commit(process_event, event_id)
         return
 
-    def _push() -> None:
-        try:
-            _redis_client(broker).lpush(QUEUE, _message(app, event_id))
-        except Exception as exc:  # broker down: the sweeper re-enqueues from the database
-            logger.warning("enqueue_failed", extra={"task": TASK_NAME, "error": type(exc).__name__})
+    transaction.on_commit(lambda: _batcher.add(broker, _message(app, event_id)))
 
-    transaction.on_commit(_push)
+
+class _Batcher:
+    """Sends pending messages from a background thread, many per LPUSH.
+
+    A request only appends to a list; the thread wakes, waits ``FLUSH_DELAY`` for more to gather
+    and pushes them in one command, so the per-event cost is a list append rather than a Redis
+    round trip. Messages still pending when a process dies are not lost: their events are
+    ``received`` rows, which the sweeper re-enqueues.
+    """
+
+    FLUSH_DELAY = 0.01
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pending: list[tuple[str, str]] = []
+        self._pid: int | None = None
+
+    def add(self, broker: str, message: str) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use in this process (also after a fork)
+                self._pid = os.getpid()
+                self._pending = []
+                threading.Thread(target=self._run, name="webhooks-dispatch", daemon=True).start()
+            self._pending.append((broker, message))
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(self.FLUSH_DELAY)
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        by_broker: dict[str, list[str]] = {}
+        for broker, message in batch:
+            by_broker.setdefault(broker, []).append(message)
+        for broker, messages in by_broker.items():
+            try:
+                _redis_client(broker).lpush(QUEUE, *messages)
+            except Exception as exc:  # broker down: the sweeper re-enqueues from the database
+                logger.warning("enqueue_failed", extra={"task": TASK_NAME, "error": type(exc).__name__,
+                                                        "count": len(messages)})
+
+
+_batcher = _Batcher()
+atexit.register(_batcher.flush)  # a clean shutdown sends what is pending

@@ -239,20 +239,21 @@ class ClockifyClient:
                 raise ClockifyError(f"{method} {log_ctx['path']}: {type(exc).__name__}") from None
             status = raw.status_code
             CLOCKIFY_CALLS.labels(status=str(status)).inc()
-            if status in RETRY_STATUSES and attempt < attempts_allowed:
+            if status in RETRY_STATUSES:
                 retry_after = _retry_after_seconds(raw.headers.get("Retry-After"))
                 delay = min(retry_after, self.retry_after_max) if retry_after is not None else self._backoff(attempt)
                 if status == 429:
-                    # Every process sending for this workspace backs off, not just this one: the
-                    # shared bucket now holds the wait, and the next slot is taken after it.
+                    # Every process sending for this workspace backs off, not just this one (also
+                    # when this caller does its own retrying): the shared bucket holds the wait.
                     for key, _ in self._buckets:
                         ratelimit.penalize(key, delay)
                     delay = 0.0
-                logger.info("clockify_retry", extra={**log_ctx, "attempt": attempt, "status": status,
-                                                     "delay": round(delay, 3)})
-                if delay:
-                    self._sleep(delay)
-                continue
+                if attempt < attempts_allowed:
+                    logger.info("clockify_retry", extra={**log_ctx, "attempt": attempt, "status": status,
+                                                         "delay": round(delay, 3)})
+                    if delay:
+                        self._sleep(delay)
+                    continue
             response = ClockifyResponse(
                 status=status, headers=raw.headers, body=body, attempts=attempt, url=url,
                 elapsed_ms=round((time.monotonic() - started) * 1000, 2),

@@ -60,6 +60,7 @@ def main() -> int:
     parser.add_argument("--rps", type=int, default=25, help="bootstrap_max_rps (1..50); the floor is requests/rps")
     parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--show-gaps", type=int, default=0, help="print the N longest pauses between requests")
     args = parser.parse_args()
 
     from clockify_standin.signing import generate_key_pair
@@ -128,7 +129,13 @@ def main() -> int:
             wall = (run.finished_at - run.created_at).total_seconds()
             requests = standin.request_log.count(workspace_id=ws_id)
             floor = requests / args.rps
-            times = sorted(r.ts for r in standin.request_log.calls(workspace_id=ws_id))
+            calls = sorted(standin.request_log.calls(workspace_id=ws_id), key=lambda r: r.ts)
+            times = [r.ts for r in calls]
+            if args.show_gaps and label == "bench":
+                worst = sorted(range(1, len(calls)), key=lambda i: times[i] - times[i - 1], reverse=True)
+                for i in sorted(worst[:args.show_gaps]):
+                    print(f"gap {times[i] - times[i - 1]:.3f}s at +{times[i] - times[0]:.1f}s: "
+                          f"{calls[i - 1].path.rsplit('/', 2)[-2:]} -> {calls[i].path.rsplit('/', 2)[-2:]}")
             interval = 1 / args.rps
             gaps = [b - a for a, b in zip(times, times[1:])]
             return {

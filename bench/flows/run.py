@@ -24,7 +24,6 @@ import argparse
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -316,7 +315,8 @@ def main() -> int:
         _stop(web)
         standin.stop()
 
-    print(f"\nsetup: gunicorn 2 workers, Celery 1 worker x 2 processes (queues webhooks+flows), Redis, PostgreSQL, "
+    print(f"\nload average (1/5/15 min, other processes included): {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"setup: gunicorn 2 workers, Celery 1 worker x 2 processes (queues webhooks+flows), Redis, PostgreSQL, "
           f"{args.workspaces} workspaces, {os.cpu_count()} CPUs")
     print(f"baseline  direct getTags to the stand-in ({args.senders} threads): {direct_rate:8.1f} calls/s   "
           f"p50 {_pct(direct_lat, .5):6.1f} ms  p95 {_pct(direct_lat, .95):6.1f} ms")

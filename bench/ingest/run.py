@@ -72,6 +72,19 @@ def _bench_database() -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def _web_cpu_seconds(master_pid: int) -> float:
+    """CPU time used so far by gunicorn's workers (children of the master), from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _run_wrk(url: str, script: Path, connections: int, duration: int) -> dict:
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", str(script), url, "--", uuid.uuid4().hex[:12]],
@@ -180,7 +193,10 @@ def main() -> int:
         results: dict[str, list[dict]] = {"baseline": [], "ingest": []}
         for _ in range(args.rounds):
             for kind in ("baseline", "ingest"):
-                results[kind].append(_run_wrk(base_url, scripts[kind], args.connections, args.duration))
+                cpu = _web_cpu_seconds(web.pid)
+                result = _run_wrk(base_url, scripts[kind], args.connections, args.duration)
+                result["cpu_ms"] = (_web_cpu_seconds(web.pid) - cpu) * 1000 / max(result["requests"], 1)
+                results[kind].append(result)
         time.sleep(1)
         with psycopg.connect(db_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
             stored = conn.execute("SELECT count(*) FROM webhooks_webhookevent").fetchone()[0] - before
@@ -200,6 +216,7 @@ def main() -> int:
             "rps": statistics.median(r["rps"] for r in rounds),
             "p50_ms": statistics.median(r["p50_us"] for r in rounds) / 1000,
             "p99_ms": max(r["p99_us"] for r in rounds) / 1000,
+            "cpu_ms": statistics.median(r["cpu_ms"] for r in rounds),
             "ok": sum(r["ok"] for r in rounds), "c5xx": sum(r["c5xx"] for r in rounds),
             "c4xx": sum(r["c4xx"] + r["c429"] for r in rounds),
             "socket_errors": sum(r["socket_errors"] for r in rounds),
@@ -211,8 +228,11 @@ def main() -> int:
           f"gunicorn workers={os.environ.get('WEB_CONCURRENCY', 'default')}")
     for name, s in (("baseline (one INSERT)", base), ("webhook ingest", ingest)):
         print(f"{name:22s} {s['rps']:8.0f} accepted req/s  p50 {s['p50_ms']:6.2f} ms  p99 {s['p99_ms']:6.2f} ms  "
-              f"ok={s['ok']} 4xx={s['c4xx']} 5xx={s['c5xx']} socket_errors={s['socket_errors']}")
-    print(f"ratio ingest/baseline = {ratio:.3f}")
+              f"web CPU {s['cpu_ms']:.2f} ms/req  ok={s['ok']} 4xx={s['c4xx']} 5xx={s['c5xx']} "
+              f"socket_errors={s['socket_errors']}")
+    print("per round req/s (baseline, ingest): " + ", ".join(
+        f"({b['rps']:.0f}, {i['rps']:.0f})" for b, i in zip(results["baseline"], results["ingest"])))
+    print(f"ratio ingest/baseline = {ratio:.3f} (medians of the rounds)")
     print(f"accepted events: {ingest['ok']}, stored in the log: {stored}")
     checks = {
         "ratio >= 0.75": ratio >= 0.75,

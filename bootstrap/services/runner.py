@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -55,32 +55,54 @@ def _page_size() -> int:
     return max(1, int(getattr(settings, "BOOTSTRAP_PAGE_SIZE", 50)))
 
 
+_CLAIM_SQL = """
+UPDATE bootstrap_bootstrapstep
+   SET status = 'running', lease_until = %(lease)s, attempts = attempts + 1,
+       started_at = COALESCE(started_at, %(now)s), claimed_by = %(worker)s, updated_at = %(now)s
+ WHERE id = (
+       SELECT s.id FROM bootstrap_bootstrapstep s
+        WHERE s.run_id = %(run)s
+          AND (s.status = 'pending' OR (s.status = 'running' AND s.lease_until < %(now)s))
+          AND EXISTS (SELECT 1 FROM bootstrap_bootstraprun r
+                       WHERE r.id = %(run)s AND r.status IN ('pending', 'running'))
+        ORDER BY s.priority, s.id
+        FOR UPDATE SKIP LOCKED
+        LIMIT 1)
+RETURNING *
+"""
+
+
 def _claim(run: BootstrapRun) -> BootstrapStep | None:
-    """Take the next step: pending first by priority, or one whose worker's lease ran out."""
+    """Take the next step of an active run: pending first by priority, or one whose worker's lease
+    ran out. PostgreSQL: one statement (the hot path: one claim per step). Elsewhere: select, then
+    a conditional update, so two drivers never both take a step."""
+    now = timezone.now()
+    claim = dict(status=StepStatus.RUNNING, lease_until=now + timedelta(seconds=lease_seconds()),
+                 claimed_by=_worker_id())
+    if connection.vendor == "postgresql":
+        rows = list(BootstrapStep.objects.raw(_CLAIM_SQL, {"lease": claim["lease_until"], "now": now,
+                                                           "worker": claim["claimed_by"], "run": run.pk}))
+        return rows[0] if rows else None
+    claimable = Q(status=StepStatus.PENDING) | Q(status=StepStatus.RUNNING, lease_until__lt=now)
     for _ in range(8):
-        now = timezone.now()
-        claimable = Q(status=StepStatus.PENDING) | Q(status=StepStatus.RUNNING, lease_until__lt=now)
-        with transaction.atomic():
-            live = run.steps.filter(status=StepStatus.RUNNING, lease_until__gte=now).count()
-            if live >= parallelism():
-                return None
-            candidate = (run.steps.filter(claimable).select_for_update(skip_locked=True)
-                         .order_by("priority", "pk").first())
-            if candidate is None:
-                return None
-            # Conditional update: on databases without row locks (SQLite) two drivers may pick
-            # the same candidate; only one update matches.
-            claim = dict(status=StepStatus.RUNNING, lease_until=now + timedelta(seconds=lease_seconds()),
-                         started_at=candidate.started_at or now, claimed_by=_worker_id())
-            taken = BootstrapStep.objects.filter(
-                pk=candidate.pk, status=candidate.status, lease_until=candidate.lease_until,
-            ).update(attempts=F("attempts") + 1, updated_at=now, **claim)
+        if not _run_active(run):
+            return None
+        candidate = run.steps.filter(claimable).order_by("priority", "pk").first()
+        if candidate is None:
+            return None
+        taken = BootstrapStep.objects.filter(
+            pk=candidate.pk, status=candidate.status, lease_until=candidate.lease_until,
+        ).update(attempts=F("attempts") + 1, updated_at=now, started_at=candidate.started_at or now, **claim)
         if taken:
             for name, value in claim.items():
                 setattr(candidate, name, value)
             candidate.attempts += 1
             return candidate
     return None
+
+
+def _live_steps(run: BootstrapRun) -> int:
+    return run.steps.filter(status=StepStatus.RUNNING, lease_until__gte=timezone.now()).count()
 
 
 def _run_active(run: BootstrapRun) -> bool:
@@ -130,8 +152,7 @@ def _commit_page(run: BootstrapRun, installation: Installation, step: BootstrapS
         BootstrapStep.objects.filter(pk=step.pk).update(**fields)
         if spawned:
             # New work appeared: bring the run up to its parallelism.
-            live = run.steps.filter(status=StepStatus.RUNNING, lease_until__gte=now).count()
-            enqueue_drivers(run=run, count=min(spawned, parallelism() - live))
+            enqueue_drivers(run=run, count=min(spawned, parallelism() - _live_steps(run)))
     BOOTSTRAP_ITEMS.labels(entity_type=endpoint.entity_type).inc(stored)
 
 
@@ -216,15 +237,16 @@ def _run_endpoint_step(run: BootstrapRun, installation: Installation, step: Boot
             max_pages=int(run.options.get("max_pages") or 200), start_page=step.next_page, base=endpoint.base,
             items_key=endpoint.items_key,
         )
+        closed = False
         for page in pager:
             at_cap = page.number >= pager.max_pages and not page.is_last
+            closed = page.is_last or at_cap
             _commit_page(run, installation, step, endpoint, page.number, page.items, page.is_last, truncated=at_cap)
-            if not page.is_last and not at_cap and not _run_active(run):
+            if not closed and not _run_active(run):
                 _release(step)  # cancelled (installation deleted) or failed elsewhere: stop here
                 return STOP
-        # A resumed step already past the cap yields no page: close it too.
-        BootstrapStep.objects.filter(pk=step.pk, status=StepStatus.RUNNING).update(
-            status=StepStatus.DONE, truncated=pager.truncated, lease_until=None, finished_at=timezone.now())
+        if not closed:  # a resumed step already past the cap yields no page: close it too
+            _close(step, StepStatus.DONE, "truncated at the page cap", truncated=True)
         if pager.truncated:
             logger.warning("bootstrap_truncated", extra={"workspace_id": installation.workspace_id,
                                                          "endpoint": endpoint.name, "pages": pager.max_pages})
@@ -254,6 +276,8 @@ def bootstrap_drive(*, run_id: int, budget_seconds: float | None = None) -> Driv
         now = timezone.now()
         BootstrapRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
             status=RunStatus.RUNNING, started_at=now, updated_at=now)
+    if _live_steps(run) >= parallelism():  # enough drivers on this run already
+        return result
     budget = budget_seconds if budget_seconds is not None else float(
         getattr(settings, "BOOTSTRAP_DRIVER_BUDGET_SECONDS", 300))
     deadline = time.monotonic() + budget
@@ -262,11 +286,9 @@ def bootstrap_drive(*, run_id: int, budget_seconds: float | None = None) -> Driv
             enqueue_drivers(run=run)
             result.outcome = "budget"
             return result
-        run.refresh_from_db(fields=["status", "options", "planned"])
-        if not run.is_active:
-            result.outcome = "stopped"
-            return result
-        step = _claim(run)
+        if not run.planned:  # the plan (options, steps) is made by whichever driver ran the settings step
+            run.refresh_from_db(fields=["status", "options", "planned"])
+        step = _claim(run)  # None also when the run was cancelled or failed meanwhile
         if step is None:
             break
         result.steps += 1

@@ -192,4 +192,4 @@ def test_sync_with_no_source_configured_keeps_the_bundled_catalogue(settings, ca
 def test_schedule_declares_the_periodic_sync():
     from explorer.schedules import SCHEDULE
 
-    assert {entry["task"] for entry in SCHEDULE.values()} == {"explorer.sync_openapi", "explorer.purge_calls"}
+    assert {entry["task"] for entry in SCHEDULE.values()} == {"explorer.sync_openapi"}

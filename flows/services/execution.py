@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
-from django.db.models import Value
 from django.utils import timezone
+
+from addons.metrics import FLOW_RUNS, FLOW_STEP_SECONDS
 
 from flows.actions import (
     Outcome,
@@ -96,6 +97,7 @@ def _release(run: FlowRun, token: str, **fields) -> None:
 
 def _finish(run: FlowRun, token: str, status: str, error: str = "") -> ExecuteOutcome:
     _release(run, token, status=status, error=error[:2000], finished_at=timezone.now(), next_attempt_at=None)
+    FLOW_RUNS.labels(status=str(status)).inc()
     logger.info("flow_run_finished", extra={"run": run.public_id, "status": status,
                                             "duration_ms": _elapsed_ms(run)})
     return ExecuteOutcome(status)
@@ -168,6 +170,7 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
         step.started_at = step.started_at or now
         step.save()  # committed before the request leaves: see the module docstring
         outcome = _send(run, index, prepared, effective)
+        FLOW_STEP_SECONDS.labels(type=prepared.action_type).observe(outcome.duration_ms / 1000)
         step.status_code = outcome.status_code
         step.response = outcome.response
         step.response_truncated = outcome.truncated

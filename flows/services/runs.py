@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from addons.metrics import FLOW_RUNS
 from addons.variants import Feature
 from config.enqueue import enqueue_on_commit
 from flows import conditions as cond
@@ -78,6 +79,8 @@ def flow_runs_for_event(*, event: Any) -> list[FlowRun]:
         run, created = _create_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload)
         if run.status == RunStatus.QUEUED:
             _enqueue(run)  # also for an existing queued run: its first enqueue may have been lost
+        if created and run.status == RunStatus.SKIPPED:
+            FLOW_RUNS.labels(status="skipped").inc()
         if created:
             logger.info("flow_run_created", extra={"run": run.public_id, "flow": flow.public_id,
                                                    "status": run.status, "event_type": event.event_type})

@@ -81,6 +81,25 @@ def test_auto_tagging_end_to_end(studio, standin):
     assert len(standin.request_log) == sent_before
 
 
+def test_runs_and_steps_are_counted_in_metrics(uw, receiver, allow_private):
+    from prometheus_client import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (sample("platform_flow_runs_total", status="succeeded"), sample("platform_flow_runs_total", status="skipped"),
+              sample("platform_flow_step_seconds_count", type="http"))
+    doc = http_flow(receiver.url("/in"))
+    doc["conditions"] = {"rules": [{"path": "$.go", "op": "==", "value": True}]}
+    uw.post("/flows", doc)
+    ran = run_to_end(services.flow_runs_for_event(event=event(uw, {"go": True, "id": "e1"}))[0])
+    assert ran.status == "succeeded", ran.error
+    services.flow_runs_for_event(event=event(uw, {"go": False}))
+    after = (sample("platform_flow_runs_total", status="succeeded"), sample("platform_flow_runs_total", status="skipped"),
+             sample("platform_flow_step_seconds_count", type="http"))
+    assert [a - b for a, b in zip(after, before)] == [1, 1, 1]
+
+
 def test_one_run_per_flow_and_event(studio, standin):
     studio.post("/flows", AUTO_TAG_FLOW)
     ev = event(studio, existing_entry(standin, studio.side.workspace_id, "bug"))
@@ -348,3 +367,30 @@ def test_retention_purges_old_runs_per_installation(install, receiver, allow_pri
     assert not FlowRun.objects.filter(installation=installation_of(short), created_at=old).exists()
     assert FlowRun.objects.filter(installation=installation_of(default)).count() == 2  # 30 days by default
     assert FlowRun.objects.filter(pk=fresh.pk).exists()
+
+
+def test_cache_templates_read_this_installations_entity_cache(uw, install, receiver, allow_private):
+    from bootstrap.services.cache import cached_entities_upsert
+
+    project = {"id": "p1", "name": "Apollo", "client": {"name": "ACME"}}
+    cached_entities_upsert(installation=installation_of(uw), entity_type="projects", items=[project])
+    other = install("universal-webhook", settings={"enable_generic_http_actions": True})
+    cached_entities_upsert(installation=installation_of(other), entity_type="projects",
+                           items=[{"id": "p2", "name": "Other tenant"}])
+    doc = http_flow(receiver.url("/in"))
+    doc["actions"][0]["body"] = {"project": "{{cache.projects[event.projectId].name}}",
+                                 "client": "{{cache.projects.p1.client.name}}"}
+    uw.post("/flows", doc)
+    run = run_to_end(services.flow_runs_for_event(event=event(uw, {"id": "a", "projectId": "p1"}))[0])
+    assert run.status == "succeeded" and json.loads(receiver.requests[0].body) == {"project": "Apollo",
+                                                                                  "client": "ACME"}
+    # Another installation's cached entity is not found: the step fails naming the path.
+    run = run_to_end(services.flow_runs_for_event(event=event(uw, {"id": "b", "projectId": "p2"}))[0])
+    assert run.status == "failed" and "cache.projects.p2.name" in run.error and len(receiver.requests) == 1
+
+
+def test_event_data_cannot_inject_headers(uw, receiver, allow_private):
+    doc = http_flow(receiver.url("/in"), headers={"X-Entry": "{{event.id}}"})
+    uw.post("/flows", doc)
+    run = run_to_end(services.flow_runs_for_event(event=event(uw, {"id": "x\r\nX-Admin: yes"}))[0])
+    assert run.status == "failed" and "line break" in run.error and receiver.requests == []

@@ -89,6 +89,13 @@ def test_admin_builds_a_flow_and_watches_the_event_and_run_appear(framed, clocki
         assert frame.locator("#event-rows tr[data-id]").count() == before + 1
         assert frame.locator("#event-rows tr.new").count() == 1  # highlighted as new
         shoot("webhook-log-live")
+        # Detail: pretty JSON and replay.
+        frame.click("#event-rows tr:last-child a")
+        frame.wait_for_selector("#payload")
+        assert "Squash the <b>login</b> bug" in frame.inner_text("#payload")  # shown as text, not markup
+        frame.click("#replay")
+        frame.wait_for_selector("#toast:not([hidden])")
+        shoot("webhook-detail")
     finally:
         worker.stop(proc)
 
@@ -100,6 +107,45 @@ def test_admin_builds_a_flow_and_watches_the_event_and_run_appear(framed, clocki
     assert "createNewTag" in frame.content() or "/tags" in frame.content()
     assert [t for t in standin.workspace(side.workspace_id).entities["tags"].values() if t["name"] == "bug"]
     shoot("flow-run-detail")
+
+
+def test_test_run_panel_and_editing_a_saved_flow(framed, installed, shoot):
+    ws = installed("universal-webhook")
+    token = ws.minter.user_token(role="ADMIN")
+    frame = framed.open("/universal-webhook/ui/flows/new", token)
+    _build_tag_flow(frame)
+    frame.fill("#test-event", '{"id": "te1", "description": "fix the bug"}')
+    frame.click("#run-test")
+    frame.wait_for_selector("#test-verdict")
+    assert frame.text_content("#test-verdict") == "would run"
+    assert "/tags" in frame.inner_text("#test-result")  # the request step 0 would send
+    frame.fill("#test-event", '{"id": "te2", "description": "meeting"}')
+    frame.click("#run-test")
+    frame.locator("#test-verdict", has_text="would not run").wait_for()
+    shoot("flow-test-run")
+    assert not Flow.objects.exists()  # a test run stores nothing
+
+    frame.click("#save-flow")
+    frame.wait_for_url("**/ui/flows/flw_*")
+    frame = framed.frame()
+    frame.wait_for_selector(".action-box .op-body")  # the saved action's form is rebuilt
+    assert frame.input_value("#flow-name") == "Tag bug work"
+    frame.fill("#flow-name", "Tag bugs")
+    frame.click("#save-flow")
+    frame.locator("#save-status", has_text="Saved").wait_for()
+    flow = Flow.objects.get()
+    assert flow.name == "Tag bugs" and flow.version == 2 and flow.actions[0]["body"] == {"name": "bug"}
+
+
+def test_validation_errors_name_the_field(framed, installed):
+    ws = installed("universal-webhook")
+    frame = framed.open("/universal-webhook/ui/flows/new", ws.minter.user_token())
+    frame.fill("#flow-name", "No actions")
+    frame.select_option("#trigger-event", ["NEW_TAG"])
+    frame.click("#save-flow")
+    frame.wait_for_selector("#form-errors:not([hidden])")
+    assert "actions" in frame.inner_text("#form-errors")
+    assert not Flow.objects.exists()
 
 
 def test_non_admin_cannot_manage_flows(framed, installed, shoot):
@@ -139,3 +185,30 @@ def test_non_admin_cannot_manage_flows(framed, installed, shoot):
     while time.monotonic() < deadline and Flow.objects.get(pk=flow.pk).enabled:
         frame.wait_for_timeout(100)
     assert not Flow.objects.get(pk=flow.pk).enabled
+
+
+@needs_services
+def test_dashboard_shows_bootstrap_progress_live(framed, clockify_side, live_server, standin, tmp_path, shoot):
+    """INSTALLED starts a bootstrap; the open dashboard follows it to done and shows the counts."""
+    from flows.tests import worker
+
+    side = clockify_side("universal-webhook", platform=live_server, standin=standin, seed_size=40)
+    assert side.install().status_code == 200
+    frame = framed.open("/universal-webhook/ui/dashboard", side.user_token("OWNER"))
+    frame.wait_for_selector("#bootstrap-progress")
+    assert frame.text_content("#bootstrap-status") in ("pending", "running")
+    log = tmp_path / "worker.log"
+    proc = worker.start_worker(log, queues="bootstrap", concurrency=2)
+    try:
+        frame.wait_for_selector("#bootstrap-status.done", timeout=90000)
+    finally:
+        worker.stop(proc)
+    assert frame.get_attribute("#bootstrap-progress", "value") == "100"
+    from bootstrap.models import CachedEntity
+
+    # The counts the last poll brought are on the page without a reload.
+    cached = CachedEntity.objects.filter(installation__workspace_id=side.workspace_id).count()
+    shown = sum(int(v) for v in frame.locator("#entity-counts .stat-value").all_inner_texts())
+    assert shown == cached, frame.inner_text("#bootstrap-card")
+    assert not frame.locator("#bootstrap-run").is_disabled()
+    shoot("dashboard-after-bootstrap")

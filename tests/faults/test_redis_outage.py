@@ -69,6 +69,13 @@ def test_redis_stopped_during_webhook_load_every_accepted_event_processed_exactl
         assert procs.wait_for(lambda: _readyz(base_url) == 503, 30, "/readyz to answer 503 while Redis is down")
         procs.wait_for(lambda: load.accepted() >= during_outage + 40, 60, "40 webhooks accepted during the outage")
         accepted_in_outage = load.accepted() - during_outage
+        # Lifecycle calls need no Redis either (a settings change is stored; its side effects are swept).
+        lifecycle_in_outage = requests.post(
+            f"{base_url}/{ws.variant.slug}/lifecycle/status-changed", timeout=30,
+            json={"addonId": ws.addon_id, "workspaceId": ws.workspace_id, "status": "ACTIVE"},
+            headers={"X-Addon-Lifecycle-Token": ws.minter.lifecycle_token()}).status_code
+        api_in_outage = requests.get(f"{base_url}/{ws.variant.slug}/api/v1/flows", timeout=30,
+                                     headers={"Authorization": f"Bearer {ws.minter.user_token()}"}).status_code
 
         redis = procs.PrivateRedis(tmp_path, port=redis.port).start()  # back, empty, same address
         after_restart = load.accepted()
@@ -90,6 +97,8 @@ def test_redis_stopped_during_webhook_load_every_accepted_event_processed_exactl
     statuses = load.statuses()
     assert set(statuses) == {200}, f"every request answered 200, outage or not: {statuses}"
     assert accepted_in_outage >= 40
+    assert lifecycle_in_outage == 200
+    assert api_in_outage == 200, "the pages' JSON API reads from PostgreSQL only"
     events = list(WebhookEvent.objects.all())
     stored_ids = Counter(e.payload["id"] for e in events)
     assert set(stored_ids) == ids, "every accepted event is stored, nothing else"

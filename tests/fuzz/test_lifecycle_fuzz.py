@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from addons.manifest import lifecycle_path
-from tests.fuzz.strategies import db_snapshot, header_text, json_values, mutated, raw_bodies
+from tests.fuzz.strategies import HOSTILE_BODIES, db_snapshot, header_text, json_values, mutated, raw_bodies
 
 pytestmark = pytest.mark.django_db
 
@@ -101,4 +101,22 @@ def test_lifecycle_other_methods_are_refused_without_writes(world, method):
     response = Client().generic(method, "/universal-webhook" + lifecycle_path("DELETED"), b"{}",
                                 HTTP_X_ADDON_LIFECYCLE_TOKEN=world["tokens"]["lifecycle"])
     assert 400 <= response.status_code < 500
+    assert db_snapshot() == before
+
+
+# Known bug, reported: installations/lifecycle.py parse_lifecycle_body catches only ValueError around
+# json.loads; nesting deeper than the recursion limit raises RecursionError -> 500. Remove once fixed.
+_DEEP_NESTING_BUG = pytest.mark.xfail(raises=RecursionError, strict=False,
+                                      reason="bug: installations/lifecycle.py json.loads RecursionError -> 500")
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param(k, marks=_DEEP_NESTING_BUG) if k.startswith("deep") else k for k in sorted(HOSTILE_BODIES)])
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
+def test_hostile_json_is_refused_with_400(world, lifecycle, kind):
+    before = db_snapshot()
+    response = Client().post("/universal-webhook" + lifecycle_path(lifecycle), data=HOSTILE_BODIES[kind],
+                             content_type="application/json",
+                             HTTP_X_ADDON_LIFECYCLE_TOKEN=world["tokens"]["lifecycle"])
+    assert response.status_code == 400, (response.status_code, response.content[:300])
     assert db_snapshot() == before

@@ -23,7 +23,7 @@ from addons.catalog import EVENTS
 from addons.manifest import webhook_path
 from installations.models import Installation
 from tests.fuzz.strategies import HOSTILE_BODIES, db_snapshot, header_text, json_values, mutated, raw_bodies
-from webhooks import lookup, services
+from webhooks import services
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +33,6 @@ FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                                        HealthCheck.data_too_large])
 SLUGS = sorted(webhook_path(name).rsplit("/", 1)[1] for name in EVENTS)
 SLUG_TO_EVENT = {webhook_path(name).rsplit("/", 1)[1]: name for name in EVENTS}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_lookup_caches():
-    # The hot path caches installations per process; ids from an earlier test's database are stale.
-    lookup.clear_caches()
-    yield
-    lookup.clear_caches()
 
 
 @pytest.fixture
@@ -166,3 +158,21 @@ def test_hostile_json_is_answered_without_5xx(world, endpoint, kind):
         assert db_snapshot() == before
     else:  # accepted: stored once, in a form the database holds
         assert WebhookEvent.objects.count() == events_before + 1
+
+
+# Known bug, reported: webhooks/views.py custom_webhook queries CustomSource by a public_id holding a NUL
+# byte -> DataError (PostgreSQL text cannot contain NUL) -> 500. Remove the mark once fixed.
+_NUL_SOURCE_BUG = pytest.mark.xfail(reason="bug: webhooks/views.py custom_webhook NUL in the source id -> 500",
+                                    strict=False)
+
+
+@pytest.mark.parametrize("path", [pytest.param("webhooks/custom/%00x", marks=_NUL_SOURCE_BUG), "webhooks/%00x",
+                                  "webhooks/new-time-entry%00"])
+def test_paths_with_nul_bytes_are_refused_not_500(world, path):
+    """PostgreSQL text cannot hold NUL: a source id or event slug carrying one is refused before any query."""
+    before = db_snapshot()
+    response = Client(raise_request_exception=False).post(
+        f"/universal-webhook/{path}", data=b"{}", content_type="application/json",
+        HTTP_CLOCKIFY_SIGNATURE=world["tokens"]["webhook"], HTTP_CLOCKIFY_WEBHOOK_EVENT_TYPE="NEW_TIME_ENTRY")
+    assert response.status_code in (400, 401, 404), response.status_code
+    assert db_snapshot() == before

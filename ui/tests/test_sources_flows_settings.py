@@ -172,6 +172,9 @@ def test_sample_event_for_the_path_picker(studio):
     # An event the plan does not subscribe to is refused.
     assert Client().get("/api-studio/ui/flows/sample-event?event_type=NEW_INVOICE", **headers).status_code == 400
     assert Client().get("/api-studio/ui/flows/sample-event?event_type=NEW_TAG").status_code == 401
+    user = Client().get("/api-studio/ui/flows/sample-event?event_type=NEW_TAG",
+                        HTTP_AUTHORIZATION=f"Bearer {studio.user_token('USER')}")
+    assert user.status_code == 403 and b"payload" not in user.content
 
 
 # --- settings ------------------------------------------------------------------------------------------

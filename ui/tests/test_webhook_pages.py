@@ -93,6 +93,9 @@ def test_detail_shows_pretty_json_and_cached_entity_names_to_admins(side):
                            items=[{"id": event.project_id, "name": "Apollo <Moon>"}])
     page = _get(side, f"webhooks/{event.pk}").content.decode()
     assert "Apollo &lt;Moon&gt;" in page  # name from the cache, escaped
+    # The time entry is not cached: its description from the event stands in, marked as such.
+    assert f"<strong>{html.escape(body['description'])}</strong> <span class=\"muted small\"" in page
+    assert "from the event" in page
     assert html.escape(f'"id": {json.dumps(body["id"])}') in page  # pretty-printed (and escaped) payload
     for token in side.webhook_tokens.values():
         assert token not in page

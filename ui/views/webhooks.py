@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from addons.catalog import get_event
 from addons.iframe_auth import IframeUser
-from ui import backends, selectors
+from ui import selectors
 from ui.pages import admin_only_page, iframe_page, iframe_xhr, page_context
 
 logger = logging.getLogger("ui.webhooks")
@@ -80,31 +80,51 @@ def webhook_rows(request: HttpRequest, user: IframeUser) -> HttpResponse:
     return response
 
 
+def _name_of(data: Any) -> str:
+    if not isinstance(data, dict):
+        return ""
+    return str(data.get("name") or data.get("description") or data.get("email") or "")
+
+
+def _named_in_payload(payload: Any, entity_id: str, depth: int = 0) -> str:
+    """A name the event itself carries for ``entity_id`` (e.g. ``project: {id, name}``)."""
+    if depth > 3:
+        return ""
+    if isinstance(payload, dict):
+        if payload.get("id") == entity_id and _name_of(payload):
+            return _name_of(payload)
+        children = payload.values()
+    elif isinstance(payload, list):
+        children = payload[:20]
+    else:
+        return ""
+    for child in children:
+        found = _named_in_payload(child, entity_id, depth + 1)
+        if found:
+            return found
+    return ""
+
+
 def _derived_entities(user: IframeUser, event) -> list[dict[str, str]]:
-    """The ids an event names, with names from the entity cache when it has them."""
+    """The ids an event names, with names from the entity cache, else from the event itself."""
+    from bootstrap.selectors import entity_get
+
     spec = get_event(event.event_type or "")
     wanted = []
     if event.entity_id:
         wanted.append((spec.entity_type if spec else "entity", event.entity_id))
-    if getattr(event, "project_id", "") and (not spec or spec.entity_type != "projects"):
+    if event.project_id and (not spec or spec.entity_type != "projects"):
         wanted.append(("projects", event.project_id))
-    if getattr(event, "user_id", ""):
+    if event.user_id and (not spec or spec.entity_type != "users"):
         wanted.append(("users", event.user_id))
-    entity_get = backends.function("bootstrap.selectors", "entity_get")
     rows = []
     for entity_type, entity_id in wanted:
-        name = ""
-        if entity_get is not None:
-            try:
-                cached = entity_get(installation=user.installation, entity_type=entity_type, entity_id=entity_id)
-            except TypeError:  # a different signature: show the id only
-                cached = None
-            data = getattr(cached, "data", cached)
-            if isinstance(data, dict):
-                name = str(data.get("name") or data.get("description") or data.get("email") or "")
-            elif cached is not None:
-                name = str(getattr(cached, "name", "") or "")
-        rows.append({"type": entity_type, "id": entity_id, "name": name})
+        name = _name_of(entity_get(installation=user.installation, entity_type=entity_type, entity_id=entity_id))
+        origin = "cache" if name else ""
+        if not name:
+            name = _named_in_payload(event.payload, entity_id)
+            origin = "event" if name else ""
+        rows.append({"type": entity_type, "id": entity_id, "name": name, "origin": origin})
     return rows
 
 

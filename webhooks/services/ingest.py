@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -140,7 +141,12 @@ _PG_CASTS = {"custom_source_id": "bigint", "received_at": "timestamptz", "header
 
 
 def _insert_sql(with_previous_key: bool) -> str:
-    pg = connection.vendor == "postgresql"
+    return _build_insert_sql(connection.vendor, with_previous_key)
+
+
+@lru_cache(maxsize=8)
+def _build_insert_sql(vendor: str, with_previous_key: bool) -> str:
+    pg = vendor == "postgresql"
     table = WebhookEvent._meta.db_table
     inst_table = Installation._meta.db_table
     values = ", ".join(f"%s::{_PG_CASTS[c]}" if pg and c in _PG_CASTS else "%s" for c in _COLUMNS)

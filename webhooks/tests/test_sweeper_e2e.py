@@ -60,6 +60,11 @@ def test_events_accepted_while_broker_down_are_processed_exactly_once(installed,
         assert len(ids) == 6
         assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"received"}
 
+        # Only start the broker once the web side has given up sending (it logs enqueue_failed).
+        end = time.monotonic() + 60
+        while "enqueue_failed" not in (tmp_path / "gunicorn.log").read_text() and time.monotonic() < end:
+            time.sleep(0.1)
+        assert "enqueue_failed" in (tmp_path / "gunicorn.log").read_text()
         broker = processes.start_redis(broker_port, tmp_path)
         counter = redis.Redis(port=broker_port, db=1)
         worker = processes.start_worker(

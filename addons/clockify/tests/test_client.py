@@ -204,3 +204,19 @@ def test_paginate_raises_on_an_error_page(standin_install, standin):
     with pytest.raises(ClockifyHTTPError) as excinfo:
         list(pager)
     assert excinfo.value.status == 404
+
+
+def test_a_429_pushes_back_the_shared_bucket_even_without_retries(standin_install, standin):
+    ws, installation = standin_install(size=50)
+    standin.configure(rate_limit_per_second=1, retry_after=1)
+    path = f"/v1/workspaces/{ws.workspace_id}/tags"
+    caller = ClockifyClient.for_installation(installation)
+    caller.max_retries = 0  # a caller that handles 429 itself (flows)
+    assert caller.get(path).status == 200
+    assert caller.get(path).status == 429
+
+    other = ClockifyClient.for_installation(installation)  # another process's client, same workspace bucket
+    assert other.get(path).status == 200
+    log = standin.request_log.calls(path_contains="/tags")
+    assert [r.status for r in log] == [200, 429, 200]
+    assert log[2].ts - log[1].ts >= 0.9

@@ -42,6 +42,7 @@
   }
   var samplePayload = null;
   function loadSample() {
+    if (!cfg.canEdit) return; // samples are real payloads: admins only
     var q = new URLSearchParams();
     if (kind.value === "custom_source") q.set("custom_source", sourceSel.value);
     else if (eventSel.selectedOptions.length) q.set("event_type", eventSel.selectedOptions[0].value);
