@@ -16,6 +16,7 @@ from addons.tokens import TokenError, verify_clockify_token
 from addons.variants import Variant
 from installations import selectors, services
 from installations.lifecycle import LifecyclePayload, PayloadError, parse_lifecycle_body
+from installations.models import Installation
 
 logger = logging.getLogger("installations.lifecycle")
 
@@ -57,11 +58,22 @@ def lifecycle(request: HttpRequest, variant: Variant, lifecycle_slug: str) -> Js
         return _reject(403, "workspace_mismatch", "token and body name different workspaces", **ctx)
     if payload.addon_id is not None and token.addon_id and payload.addon_id != token.addon_id:
         return _reject(403, "addon_mismatch", "token and body name different add-on installations", **ctx)
-    handler = _HANDLERS[lifecycle_type]
-    return handler(variant=variant, payload=payload, token_addon_id=token.addon_id)
+    try:
+        if lifecycle_type == "INSTALLED":
+            return _installed(variant=variant, payload=payload)
+        installation = selectors.installation_get_live(variant=variant, workspace_id=payload.workspace_id)
+        if installation is not None and token.addon_id and installation.addon_id != token.addon_id:
+            return _reject(401, "addon_mismatch", "token does not belong to this installation", **ctx)
+        if installation is None:
+            if lifecycle_type == "DELETED":  # repeated delivery, or never installed: nothing left to do
+                return JsonResponse({"status": "deleted"})
+            return _reject(404, "unknown_installation", "no live installation for this workspace", **ctx)
+        return _ON_INSTALLATION[lifecycle_type](installation=installation, payload=payload)
+    except services.InstallationInputError as exc:
+        return _reject(400, "bad_payload", str(exc), **ctx)
 
 
-def _installed(*, variant: Variant, payload: LifecyclePayload, token_addon_id: str) -> JsonResponse:
+def _installed(*, variant: Variant, payload: LifecyclePayload) -> JsonResponse:
     body = payload.body
     ctx = {"variant": variant, "lifecycle_type": payload.lifecycle_type}
     try:
@@ -74,80 +86,43 @@ def _installed(*, variant: Variant, payload: LifecyclePayload, token_addon_id: s
         )
     except TokenError as exc:
         return _reject(401, f"installation_token_{exc.reason}", "installation token rejected", **ctx)
-    try:
-        installation = services.installation_install(
-            variant=variant,
-            workspace_id=payload.workspace_id,
-            addon_id=str(body["addonId"]),
-            auth_token=body["authToken"],
-            token_claims=installation_token.claims,
-            api_url=body.get("apiUrl") or "",
-            as_user=body.get("asUser") or "",
-            addon_user_id=body.get("addonUserId") or "",
-            webhooks=[
-                services.WebhookRegistration(
-                    path=h["path"], webhook_type=str(h.get("webhookType") or "ADDON"), auth_token=h["authToken"]
-                )
-                for h in body.get("webhooks") or []
-            ],
-        )
-    except services.InstallationInputError as exc:
-        return _reject(400, "bad_payload", str(exc), **ctx)
+    installation = services.installation_install(
+        variant=variant,
+        workspace_id=payload.workspace_id,
+        addon_id=str(body["addonId"]),
+        auth_token=body["authToken"],
+        token_claims=installation_token.claims,
+        api_url=body.get("apiUrl") or "",
+        as_user=body.get("asUser") or "",
+        addon_user_id=body.get("addonUserId") or "",
+        webhooks=[
+            services.WebhookRegistration(
+                path=h["path"], webhook_type=str(h.get("webhookType") or "ADDON"), auth_token=h["authToken"]
+            )
+            for h in body.get("webhooks") or []
+        ],
+    )
     return JsonResponse({"status": "installed", "installation": installation.pk})
 
 
-def _installation_for(variant: Variant, payload: LifecyclePayload, token_addon_id: str):
-    installation = selectors.installation_get_live(variant=variant, workspace_id=payload.workspace_id)
-    if installation is not None and token_addon_id and installation.addon_id != token_addon_id:
-        raise TokenError("addon_mismatch")
-    return installation
-
-
-def _deleted(*, variant: Variant, payload: LifecyclePayload, token_addon_id: str) -> JsonResponse:
-    ctx = {"variant": variant, "lifecycle_type": payload.lifecycle_type}
-    try:
-        installation = _installation_for(variant, payload, token_addon_id)
-    except TokenError as exc:
-        return _reject(401, exc.reason, "token does not belong to this installation", **ctx)
-    if installation is None:  # repeated delivery, or never installed: nothing left to do
-        return JsonResponse({"status": "deleted"})
+def _deleted(*, installation: Installation, payload: LifecyclePayload) -> JsonResponse:
     services.installation_delete(installation=installation)
     return JsonResponse({"status": "deleted"})
 
 
-def _settings_updated(*, variant: Variant, payload: LifecyclePayload, token_addon_id: str) -> JsonResponse:
-    ctx = {"variant": variant, "lifecycle_type": payload.lifecycle_type}
-    try:
-        installation = _installation_for(variant, payload, token_addon_id)
-    except TokenError as exc:
-        return _reject(401, exc.reason, "token does not belong to this installation", **ctx)
-    if installation is None:
-        return _reject(404, "unknown_installation", "no live installation for this workspace", **ctx)
-    try:
-        values = services.parse_settings(variant=variant, items=payload.body["settings"])
-    except services.InstallationInputError as exc:
-        return _reject(400, "bad_payload", str(exc), **ctx)
+def _settings_updated(*, installation: Installation, payload: LifecyclePayload) -> JsonResponse:
+    values = services.parse_settings(variant=installation.variant_spec, items=payload.body["settings"])
     installation = services.installation_update_settings(installation=installation, values=values)
     return JsonResponse({"status": "settings_updated", "settings": selectors.effective_settings(installation=installation)})
 
 
-def _status_changed(*, variant: Variant, payload: LifecyclePayload, token_addon_id: str) -> JsonResponse:
-    ctx = {"variant": variant, "lifecycle_type": payload.lifecycle_type}
-    try:
-        installation = _installation_for(variant, payload, token_addon_id)
-    except TokenError as exc:
-        return _reject(401, exc.reason, "token does not belong to this installation", **ctx)
-    if installation is None:
-        return _reject(404, "unknown_installation", "no live installation for this workspace", **ctx)
-    try:
-        installation = services.installation_change_status(installation=installation, status=payload.body["status"])
-    except services.InstallationInputError as exc:
-        return _reject(400, "bad_payload", str(exc), **ctx)
+def _status_changed(*, installation: Installation, payload: LifecyclePayload) -> JsonResponse:
+    installation = services.installation_change_status(installation=installation, status=payload.body["status"])
     return JsonResponse({"status": installation.status})
 
 
-_HANDLERS = {
-    "INSTALLED": _installed,
+# Lifecycle types that act on an existing, live installation.
+_ON_INSTALLATION = {
     "DELETED": _deleted,
     "SETTINGS_UPDATED": _settings_updated,
     "STATUS_CHANGED": _status_changed,

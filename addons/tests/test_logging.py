@@ -41,3 +41,9 @@ def test_request_id_is_echoed(client):
     assert response["X-Request-ID"] == "abc-123"
     generated = client.get("/healthz", HTTP_X_REQUEST_ID="bad id with spaces")
     assert generated["X-Request-ID"] != "bad id with spaces" and len(generated["X-Request-ID"]) == 32
+
+
+def test_nul_bytes_in_urls_are_refused_with_400(client):
+    assert client.get("/api-studio/manifest", {"q": "a\x00b"}).status_code == 400
+    assert client.get("/api-studio/api/v1/runs/%00x").status_code == 400
+    assert client.get("/api-studio/manifest").status_code == 200

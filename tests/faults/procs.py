@@ -221,6 +221,39 @@ def start_worker(env: dict[str, str], log: Path, *, app: str = "config", queues:
     return _spawn(cmd, env, log)
 
 
+class Supervised:
+    """Keeps a process running the way a container restart policy would: started again when it exits.
+
+    Needed for Celery workers: kombu's Redis transport can end a worker with "Unrecoverable error"
+    when the broker connection drops mid-read (a long-standing kombu race), so production runs every
+    process type under a supervisor (docs/deploy.md). ``restarts`` counts how often it stepped in.
+    """
+
+    def __init__(self, start: Callable[[], subprocess.Popen]) -> None:
+        import threading
+
+        self._start, self.restarts = start, 0
+        self.proc: subprocess.Popen | None = start()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.proc is not None and self.proc.poll() is not None:
+                self.restarts += 1
+                self.proc = self._start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        stop(self.proc)
+
+
 def tail(path: Path, chars: int = 4000) -> str:
     try:
         return path.read_text(errors="replace")[-chars:]

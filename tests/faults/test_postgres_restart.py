@@ -60,8 +60,9 @@ def test_postgres_restart_readyz_503_meanwhile_then_everything_recovers(clockify
         )
         procs.migrate(env, tmp_path / "migrate.log")
         web = procs.start_gunicorn(web_port, env, tmp_path / "web.log", workers=2)
-        worker = procs.start_worker(env, tmp_path / "worker.log", app="tests.faults.worker_app",
-                                    queues="webhooks", concurrency=2, beat_schedule=tmp_path / "beat-schedule")
+        worker = procs.Supervised(lambda: procs.start_worker(
+            env, tmp_path / "worker.log", app="tests.faults.worker_app", queues="webhooks", concurrency=2,
+            beat_schedule=tmp_path / "beat-schedule"))
         side = ClockifySide(base_url, "universal-webhook", private_pem=clockify_keys.private_pem,
                             backend_url=NO_BACKEND_URL, workspace_id=hex_id(), addon_id=hex_id())
         assert side.install().status_code == 200
@@ -96,12 +97,20 @@ def test_postgres_restart_readyz_503_meanwhile_then_everything_recovers(clockify
                 rows = conn.execute(sql).fetchall()
                 return len(rows) >= len(ids) and all(r[1] != "received" for r in rows) and rows
 
-            rows = procs.wait_for(settled, 120, f"every event to settle; worker log:\n"
-                                                f"{procs.tail(tmp_path / 'worker.log')}", interval=0.5)
+            try:
+                rows = procs.wait_for(settled, 150, "every event to settle", interval=0.5)
+            except AssertionError as exc:
+                left = Counter(r[1] for r in conn.execute(sql).fetchall())
+                raise AssertionError(f"{exc}: {left}, {len(ids)} accepted, worker restarts {worker.restarts}\n"
+                                     f"worker log:\n"
+                                     f"{procs.tail(tmp_path / 'worker.log')}\nweb log:\n"
+                                     f"{procs.tail(tmp_path / 'web.log')}") from None
     finally:
         if load is not None:
             load.stop()
-        procs.stop(worker, web)
+        if worker is not None:
+            worker.stop()
+        procs.stop(web)
         if redis is not None:
             redis.stop()
         pg.destroy()

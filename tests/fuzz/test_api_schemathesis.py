@@ -26,13 +26,6 @@ from schemathesis.checks import not_a_server_error
 # Real transactions: a request that fails in the database must not poison the ones after it.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
-# 5xx found by this test and reported to the owning apps, by a marker of the request that causes
-# them. While listed, a failure whose request carries the marker turns the test into an xfail
-# naming the bug (any OTHER failure still fails the test); remove the entry once fixed.
-KNOWN_BUGS = {
-    "%00": "a NUL byte in an id or filter reaches PostgreSQL (DataError: text fields cannot contain NUL) -> 500: "
-           "flows/selectors.py flow_get and run_get (path ids, ?flow=), explorer/apis.py CallListAPI (?operation=)",
-}
 EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
 FLOW = {
     "name": "fuzz target",
@@ -76,7 +69,7 @@ def test_api_v1_never_answers_5xx(live, wsgi_app):
     headers = {"Authorization": f"Bearer {live['token']}"}
     fixed = {"variant": ws.variant.slug}
     real_ids = {"flow_id": live["flow_id"]}
-    failures: list[tuple[str, str]] = []
+    failures: list[str] = []
     statuses: Counter = Counter()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10, [op.label for op in operations]
@@ -102,28 +95,19 @@ def test_api_v1_never_answers_5xx(live, wsgi_app):
             except Unsatisfiable:  # negative mode, nothing to violate (only fixed path parameters)
                 continue
             except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure, report them all
-                text = str(exc)
-                known = next((marker for marker in KNOWN_BUGS if marker in text), None)
-                failures.append((known, f"{operation.label} ({mode.value}): {type(exc).__name__}: {text[:600]}"))
+                failures.append(f"{operation.label} ({mode.value}): {type(exc).__name__}: {str(exc)[:600]}")
 
-    unknown = [text for known, text in failures if known is None]
-    assert not unknown, "\n\n".join(unknown)
+    assert not failures, "\n\n".join(failures)
     # The token works (requests reach the handlers: many 2xx), and bad input is answered 4xx.
     assert statuses[200] >= len(operations) and statuses[400] > 0, statuses
     # The installation is still usable afterwards: nothing the fuzzer sent broke it.
     listed = Client().get(f"/{ws.variant.slug}/api/v1/flows", HTTP_AUTHORIZATION=f"Bearer {live['token']}")
     assert listed.status_code == 200
-    if failures:
-        pytest.xfail("known bugs: " + "; ".join(sorted({KNOWN_BUGS[known] for known, _ in failures})))
-
-
-_NUL_BUG = pytest.mark.xfail(reason="bug: " + KNOWN_BUGS["%00"], strict=False)
 
 
 @pytest.mark.parametrize("path", [
-    pytest.param("flows/%00x", marks=_NUL_BUG), pytest.param("flows/%00x/runs", marks=_NUL_BUG),
-    pytest.param("runs/%00x", marks=_NUL_BUG), pytest.param("runs?flow=%00x", marks=_NUL_BUG),
-    "explorer/operations/%00x", pytest.param("explorer/calls?operation=%00x", marks=_NUL_BUG),
+    "flows/%00x", "flows/%00x/runs", "runs/%00x", "runs?flow=%00x", "explorer/operations/%00x",
+    "explorer/calls?operation=%00x",
 ])
 def test_ids_with_nul_bytes_are_not_found_not_500(live, path):
     """PostgreSQL text cannot hold NUL: an id carrying one must be refused before the query."""

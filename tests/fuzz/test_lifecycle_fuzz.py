@@ -104,14 +104,7 @@ def test_lifecycle_other_methods_are_refused_without_writes(world, method):
     assert db_snapshot() == before
 
 
-# Known bug, reported: installations/lifecycle.py parse_lifecycle_body catches only ValueError around
-# json.loads; nesting deeper than the recursion limit raises RecursionError -> 500. Remove once fixed.
-_DEEP_NESTING_BUG = pytest.mark.xfail(raises=RecursionError, strict=False,
-                                      reason="bug: installations/lifecycle.py json.loads RecursionError -> 500")
-
-
-@pytest.mark.parametrize("kind", [
-    pytest.param(k, marks=_DEEP_NESTING_BUG) if k.startswith("deep") else k for k in sorted(HOSTILE_BODIES)])
+@pytest.mark.parametrize("kind", sorted(HOSTILE_BODIES))
 @pytest.mark.parametrize("lifecycle", LIFECYCLES)
 def test_hostile_json_is_refused_with_400(world, lifecycle, kind):
     before = db_snapshot()

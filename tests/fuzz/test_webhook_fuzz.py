@@ -160,14 +160,7 @@ def test_hostile_json_is_answered_without_5xx(world, endpoint, kind):
         assert WebhookEvent.objects.count() == events_before + 1
 
 
-# Known bug, reported: webhooks/views.py custom_webhook queries CustomSource by a public_id holding a NUL
-# byte -> DataError (PostgreSQL text cannot contain NUL) -> 500. Remove the mark once fixed.
-_NUL_SOURCE_BUG = pytest.mark.xfail(reason="bug: webhooks/views.py custom_webhook NUL in the source id -> 500",
-                                    strict=False)
-
-
-@pytest.mark.parametrize("path", [pytest.param("webhooks/custom/%00x", marks=_NUL_SOURCE_BUG), "webhooks/%00x",
-                                  "webhooks/new-time-entry%00"])
+@pytest.mark.parametrize("path", ["webhooks/custom/%00x", "webhooks/%00x", "webhooks/new-time-entry%00"])
 def test_paths_with_nul_bytes_are_refused_not_500(world, path):
     """PostgreSQL text cannot hold NUL: a source id or event slug carrying one is refused before any query."""
     before = db_snapshot()
