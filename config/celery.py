@@ -43,10 +43,13 @@ def _merge_app_schedules(sender: Celery, **_: object) -> None:
 
 @signals.task_prerun.connect
 @signals.task_postrun.connect
-def _recycle_db_connections(**_: object) -> None:
+def _recycle_db_connections(task=None, **_: object) -> None:
     """What Django does around each request: drop connections that are broken or past CONN_MAX_AGE
     (and health-check the others on next use), so a restarted PostgreSQL is recovered from."""
     from django.db import close_old_connections
+
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # inline in the caller's transaction (tests, eager mode): not ours to close
 
     close_old_connections()
 
