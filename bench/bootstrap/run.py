@@ -177,4 +177,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # SIGTERM (from `timeout`, say) unwinds like Ctrl-C, so the finally blocks stop what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())

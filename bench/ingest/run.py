@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import shutil
 import socket
 import statistics
@@ -246,4 +247,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # SIGTERM (from `timeout`, say) unwinds like Ctrl-C, so the finally blocks stop what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())
