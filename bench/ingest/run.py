@@ -32,10 +32,11 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import fresh_database  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 
@@ -56,21 +57,6 @@ def _wait_port(port: int, proc: subprocess.Popen, deadline: float = 30.0) -> Non
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"nothing listening on {port}")
-
-
-def _bench_database() -> str:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/clk_webhooks"
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("bench/ingest needs PostgreSQL (DATABASE_URL=postgres://...)")
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_bench"
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _web_cpu_seconds(master_pid: int) -> float:
@@ -113,7 +99,7 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     keys = generate_key_pair()
-    db_url = _bench_database()
+    db_url = fresh_database(default_url="postgres://postgres@127.0.0.1:5432/clk_webhooks", suffix="bench", bench="ingest")
     redis_port, web_port = _free_port(), _free_port()
     base_url = f"http://127.0.0.1:{web_port}"
     env = {

@@ -32,10 +32,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import fresh_database  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 from tests.faults import procs  # noqa: E402  (Django-free process helpers)
@@ -47,21 +48,6 @@ FLOW = {
     "actions": [{"type": "clockify", "operation": "getTags", "query": {"name": "{{event.id}}"}}],
 }
 MIB = 1024 * 1024
-
-
-def _soak_database() -> str:
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/clk_ops"
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("bench/soak needs PostgreSQL (DATABASE_URL=postgres://...)")
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_soak"
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -91,7 +77,7 @@ def main() -> int:
 
     keys = generate_key_pair()
     tmp = Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    db_url = _soak_database()
+    db_url = fresh_database(default_url="postgres://postgres@127.0.0.1:5432/clk_ops", suffix="soak", bench="soak")
     redis = procs.PrivateRedis(tmp).start()
     port = procs.free_port()
     platform = f"http://127.0.0.1:{port}"
