@@ -107,6 +107,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's own queries bind on the client and are never prepared. The hot path's few constant
+    # statements (config.db) ask for a prepared plan explicitly, which psycopg honours only with a
+    # threshold set; this one is never reached by automatic preparation. Behind a transaction-
+    # pooling proxy (PgBouncer, transaction mode) set DATABASE_PREPARED_STATEMENTS=false.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, cache ---------------------------------------------------------------------

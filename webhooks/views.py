@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -32,11 +33,16 @@ _OUTCOME_STATUS = {StoreOutcome.ACCEPTED: "accepted", StoreOutcome.SKIPPED: "ski
                    StoreOutcome.DUPLICATE: "duplicate"}
 
 
+@lru_cache(maxsize=4096)
+def _counter(variant: str, event: str, status: str):
+    from addons.metrics import WEBHOOKS_RECEIVED
+
+    return WEBHOOKS_RECEIVED.labels(variant, event, status)
+
+
 def _count(variant: str, event: str, status: int | str) -> None:
     try:
-        from addons.metrics import WEBHOOKS_RECEIVED
-
-        WEBHOOKS_RECEIVED.labels(variant, event, str(status)).inc()
+        _counter(variant, event, str(status)).inc()
     except Exception:  # metrics are best effort
         pass
 

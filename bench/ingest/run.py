@@ -72,6 +72,29 @@ def _web_cpu_seconds(master_pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far per program name (postgres, redis-server, wrk, python...), from /proc."""
+    totals: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        name = head.split("(", 1)[1].split(" ")[0].split(":")[0]
+        fields = tail.split()
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
+def _machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
 def _run_wrk(url: str, script: Path, connections: int, duration: int) -> dict:
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", str(script), url, "--", uuid.uuid4().hex[:12]],
@@ -180,9 +203,16 @@ def main() -> int:
         results: dict[str, list[dict]] = {"baseline": [], "ingest": []}
         for _ in range(args.rounds):
             for kind in ("baseline", "ingest"):
-                cpu = _web_cpu_seconds(web.pid)
+                cpu, (busy, total), programs = _web_cpu_seconds(web.pid), _machine_busy_seconds(), _cpu_by_program()
                 result = _run_wrk(base_url, scripts[kind], args.connections, args.duration)
-                result["cpu_ms"] = (_web_cpu_seconds(web.pid) - cpu) * 1000 / max(result["requests"], 1)
+                requests_done = max(result["requests"], 1)
+                result["cpu_ms"] = (_web_cpu_seconds(web.pid) - cpu) * 1000 / requests_done
+                busy_after, total_after = _machine_busy_seconds()
+                result["machine_cpu_ms"] = (busy_after - busy) * 1000 / requests_done
+                result["busy_share"] = (busy_after - busy) / max(total_after - total, 1e-9)
+                result["programs"] = {name: (used - programs.get(name, 0.0)) * 1000 / requests_done
+                                      for name, used in _cpu_by_program().items()
+                                      if used - programs.get(name, 0.0) > 0.01}
                 results[kind].append(result)
         time.sleep(1)
         with psycopg.connect(db_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
@@ -204,6 +234,8 @@ def main() -> int:
             "p50_ms": statistics.median(r["p50_us"] for r in rounds) / 1000,
             "p99_ms": max(r["p99_us"] for r in rounds) / 1000,
             "cpu_ms": statistics.median(r["cpu_ms"] for r in rounds),
+            "machine_cpu_ms": statistics.median(r["machine_cpu_ms"] for r in rounds),
+            "busy_share": statistics.median(r["busy_share"] for r in rounds),
             "ok": sum(r["ok"] for r in rounds), "c5xx": sum(r["c5xx"] for r in rounds),
             "c4xx": sum(r["c4xx"] + r["c429"] for r in rounds),
             "socket_errors": sum(r["socket_errors"] for r in rounds),
@@ -215,8 +247,13 @@ def main() -> int:
           f"gunicorn workers={os.environ.get('WEB_CONCURRENCY', 'default')}")
     for name, s in (("baseline (one INSERT)", base), ("webhook ingest", ingest)):
         print(f"{name:22s} {s['rps']:8.0f} accepted req/s  p50 {s['p50_ms']:6.2f} ms  p99 {s['p99_ms']:6.2f} ms  "
-              f"web CPU {s['cpu_ms']:.2f} ms/req  ok={s['ok']} 4xx={s['c4xx']} 5xx={s['c5xx']} "
+              f"web CPU {s['cpu_ms']:.2f} ms/req  machine CPU {s['machine_cpu_ms']:.2f} ms/req "
+              f"({s['busy_share']:.0%} busy)  ok={s['ok']} 4xx={s['c4xx']} 5xx={s['c5xx']} "
               f"socket_errors={s['socket_errors']}")
+    for kind in ("baseline", "ingest"):
+        programs = results[kind][-1]["programs"]
+        print(f"CPU ms/request by program ({kind}, last round): " + ", ".join(
+            f"{name} {ms:.2f}" for name, ms in sorted(programs.items(), key=lambda kv: -kv[1])))
     print("per round req/s (baseline, ingest): " + ", ".join(
         f"({b['rps']:.0f}, {i['rps']:.0f})" for b, i in zip(results["baseline"], results["ingest"])))
     print(f"ratio ingest/baseline = {ratio:.3f} (medians of the rounds)")

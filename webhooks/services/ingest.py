@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from config.db import fetchone_prepared
 from installations.models import Installation, InstallationStatus
 from webhooks.dispatch import enqueue_process_event
 from webhooks.models import EventStatus, WebhookEvent
@@ -141,7 +142,12 @@ _PG_CASTS = {"custom_source_id": "bigint", "received_at": "timestamptz", "header
 
 
 def _insert_sql(with_previous_key: bool) -> str:
-    return _build_insert_sql(connection.vendor, with_previous_key)
+    return _build_insert_sql(_vendor(), with_previous_key)
+
+
+@lru_cache(maxsize=1)
+def _vendor() -> str:
+    return connection.vendor  # fixed for the life of the process; the proxy lookup is not free
 
 
 @lru_cache(maxsize=8)
@@ -191,9 +197,7 @@ def webhook_event_store(
     if previous_dedupe_key:
         window = timedelta(seconds=settings.WEBHOOK_DEDUPE_WINDOW_SECONDS)
         params += [previous_dedupe_key, received_at - window]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(bool(previous_dedupe_key)), params)
-        inserted = cursor.fetchone()
+    inserted = fetchone_prepared(_insert_sql(bool(previous_dedupe_key)), params)
     if inserted is None:
         gone = not Installation.objects.filter(pk=installation_id).exclude(status=InstallationStatus.DELETED).exists()
         return StoreResult(StoreOutcome.GONE if gone else StoreOutcome.DUPLICATE)
