@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -45,6 +46,13 @@ class RequestLog:
             and (workspace_id is None or r.workspace_id == workspace_id)
             and (status is None or r.status == status)
         ]
+
+    def since(self, position: int) -> tuple[list[RequestRecord], int]:
+        """Records added after the first ``position`` ones, and the new position (for pollers that
+        read the log as it grows instead of copying all of it each time)."""
+        with self._lock:
+            total = len(self._records)
+            return list(itertools.islice(self._records, min(position, total), total)), total
 
     def count(self, method: str | None = None, path_contains: str | None = None,
               workspace_id: str | None = None, status: int | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 
 from celery import Celery, signals
 from kombu import Queue
@@ -41,17 +42,38 @@ def _merge_app_schedules(sender: Celery, **_: object) -> None:
     sender.conf.beat_schedule = schedule
 
 
+# A connection that finished a task without a database error less than this long ago is not
+# health-checked again before the next task (a SELECT 1 round trip per task otherwise). If it did
+# die in between, that task fails and the connection is replaced before the next one.
+_RECENTLY_HEALTHY_SECONDS = 1.0
+
+
 @signals.task_prerun.connect
-@signals.task_postrun.connect
 def _recycle_db_connections(task=None, **_: object) -> None:
     """What Django does around each request: drop connections that are broken or past CONN_MAX_AGE
     (and health-check the others on next use), so a restarted PostgreSQL is recovered from."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connections
 
     if task is not None and getattr(task.request, "is_eager", False):
         return  # inline in the caller's transaction (tests, eager mode): not ours to close
-
     close_old_connections()
+    now = time.monotonic()
+    for db in connections.all(initialized_only=True):
+        if db.connection is not None and now - getattr(db, "_healthy_at", float("-inf")) < _RECENTLY_HEALTHY_SECONDS:
+            db.health_check_done = True
+
+
+@signals.task_postrun.connect
+def _note_healthy_db_connections(task=None, **_: object) -> None:
+    from django.db import close_old_connections, connections
+
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    now = time.monotonic()
+    for db in connections.all(initialized_only=True):
+        if db.connection is not None and not db.errors_occurred:
+            db._healthy_at = now
+    close_old_connections()  # as Django does when a request finishes: past CONN_MAX_AGE -> closed
 
 
 @signals.task_prerun.connect

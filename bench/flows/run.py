@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/flows/run.py [--events 2000] [--workspaces 12] [--paced-rate 100]
 
-Real processes over loopback: gunicorn (2 workers) takes the signed webhooks, one Celery worker
-with 2 processes consumes the ``webhooks`` and ``flows`` queues (Redis), and every run sends one
+Real processes over loopback: gunicorn (2 workers) takes the signed webhooks (sent by
+bench/sender.py from pre-built requests), two Celery worker processes (``--pool threads``, 4 threads
+each, by default) consume the ``webhooks`` and ``flows`` queues (Redis), and every run sends one
 Clockify action (``getTags?name=<event id>``) to the stand-in, which records when it arrived.
 PostgreSQL and Redis as configured (``--database-url``: a database whose name contains "bench",
 recreated on every run, default ``clk_flows_bench``; ``--redis-url`` default db 5).
@@ -34,6 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.sender import build_post  # noqa: E402
+from bench.sender import send as send_requests  # noqa: E402
 
 FLOW = {
     "name": "bench: one Clockify action",
@@ -115,7 +119,7 @@ def _cpu_by_group(groups: dict[str, set[int]]) -> dict[str, float]:
         pid, ppid, cpu = int(pid_dir.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
         group = None
         for name, roots in groups.items():
-            if pid in roots or ppid in roots:
+            if pid in roots or (ppid in roots and name != "bench + stand-in"):
                 group = name
         if group is None and ("postgres" in cmdline.split(" ")[0] or cmdline.startswith("postgres:")):
             group = "postgres"
@@ -131,20 +135,22 @@ class Arrivals:
 
     def __init__(self, standin) -> None:
         self.standin = standin
+        self._seen: dict[str, float] = {}
+        self._position = 0
 
     def times(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for record in self.standin.request_log.calls("GET", "/tags"):
-            name = record.query.get("name")
-            if name and name not in out:
-                out[name] = record.ts
-        return out
+        records, self._position = self.standin.request_log.since(self._position)
+        for record in records:
+            name = record.query.get("name") if record.method == "GET" and "/tags" in record.path else None
+            if name and name not in self._seen:
+                self._seen[name] = record.ts
+        return self._seen
 
     def wait(self, ids: set[str], timeout: float) -> dict[str, float]:
         deadline = time.monotonic() + timeout
         while True:
             seen = self.times()
-            if ids <= set(seen) or time.monotonic() > deadline:
+            if ids <= seen.keys() or time.monotonic() > deadline:
                 return {k: v for k, v in seen.items() if k in ids}
             time.sleep(0.2)
 
@@ -156,6 +162,10 @@ def main() -> int:
     parser.add_argument("--paced-rate", type=float, default=100.0,
                         help="events per second in the latency phase (capped at half the measured throughput)")
     parser.add_argument("--workspaces", type=int, default=12)
+    parser.add_argument("--pool", choices=("prefork", "threads", "solo"), default="threads",
+                        help="threads (as docs/deploy.md runs the flows queue) or solo: 2 worker processes; "
+                             "prefork: 1 worker x 2 pool processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process with --pool threads")
     parser.add_argument("--senders", type=int, default=16, help="concurrent webhook senders")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                "postgres://postgres@127.0.0.1:5432/clk_flows_bench"))
@@ -195,7 +205,8 @@ def main() -> int:
     # Messages left by an earlier run must not be mixed into this one.
     redis.Redis.from_url(args.redis_url).delete("webhooks", "flows", "unacked", "unacked_index")
     standin = StandinServer(keys.public_pem).start()
-    web = worker = None
+    web = None
+    workers: list[subprocess.Popen] = []
     try:
         web = _start([sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"], env, tmp / "web.log")
         _wait_http(f"{platform}/healthz")
@@ -213,9 +224,16 @@ def main() -> int:
                              headers={"Authorization": f"Bearer {side.user_token('OWNER')}"})
             assert r.status_code == 201, r.text
             sides.append(side)
-        worker = _start([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,flows", "-c", "2",
-                         "--pool", "prefork", "-l", os.environ.get("BENCH_WORKER_LOGLEVEL", "warning"), "--without-gossip", "--without-mingle",
-                         "--without-heartbeat", "-n", f"bench-flows-{os.getpid()}@%h"], env, tmp / "worker.log")
+        common = ["-l", os.environ.get("BENCH_WORKER_LOGLEVEL", "warning"), "--without-gossip", "--without-mingle",
+                  "--without-heartbeat"]
+        celery = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks,flows"]
+        if args.pool == "prefork":  # one worker, two pool processes
+            workers = [_start([*celery, "-c", "2", "--pool", "prefork", *common, "-n", f"bench-flows-{os.getpid()}@%h"],
+                              env, tmp / "worker.log")]
+        else:  # two worker processes, each running its tasks in its own process (no pool IPC)
+            workers = [_start([*celery, "--pool", args.pool, "-c", str(args.threads if args.pool == "threads" else 1),
+                               *common, "-n", f"bench-flows-{os.getpid()}-{n}@%h"], env, tmp / f"worker{n}.log")
+                       for n in range(2)]
         arrivals = Arrivals(standin)
 
         def bodies(n: int) -> list[tuple[object, dict]]:
@@ -227,22 +245,30 @@ def main() -> int:
 
         accepted: dict[str, float] = {}
         refused: list[int] = []
-        lock = threading.Lock()
 
-        def send(item) -> None:
-            side, body = item
-            result = side.send_webhook("NEW_TIME_ENTRY", body)
-            now = time.monotonic()
-            with lock:
-                if result.status_code == 200:
-                    accepted[body["id"]] = now
-                else:
-                    refused.append(result.status_code)
+        def requests_for(items) -> list:
+            # Pre-rendered by bench/sender.py, so sending costs the bench little of the CPU it measures.
+            out = []
+            for side, body in items:
+                path = side.webhook_path("NEW_TIME_ENTRY")
+                out.append(build_post("127.0.0.1", port, f"/{side.variant_slug}{path}", body, {
+                    "clockify-signature": side.webhook_tokens["NEW_TIME_ENTRY"],
+                    "clockify-webhook-event-type": "NEW_TIME_ENTRY"}, key=body["id"]))
+            return out
+
+        def record(result) -> None:
+            if result.status == 200:
+                accepted[result.key] = result.done_at
+            else:
+                refused.append(result.status)
+
+        def send_all(items, *, pace: float | None = None) -> None:
+            send_requests("127.0.0.1", port, requests_for(items), concurrency=args.senders, pace=pace,
+                          on_result=record)
 
         # Warm-up: imports, connections, prepared catalogues in every process.
         warm = bodies(40)
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(send, warm))
+        send_all(warm)
         got = arrivals.wait({b["id"] for _, b in warm}, 60)
         print(f"warm-up: {len(got)}/{len(warm)} runs reached the stand-in")
 
@@ -253,6 +279,7 @@ def main() -> int:
         tokens = {i.workspace_id: installation_token(installation=i)
                   for i in Installation.objects.filter(variant="api-studio")}
         direct_lat: list[float] = []
+        lock = threading.Lock()
         direct_n = min(args.events, 1000)
 
         def direct(i: int) -> None:
@@ -274,13 +301,14 @@ def main() -> int:
 
         # --- throughput: a burst -----------------------------------------------------------------
         burst = bodies(args.events)
-        groups = {"web (gunicorn)": {web.pid}, "workers (celery)": {worker.pid}, "bench + stand-in": {os.getpid()}}
+        # The bench's own process first: its children (gunicorn, the workers) are matched by the later groups.
+        groups = {"bench + stand-in": {os.getpid()}, "web (gunicorn)": {web.pid},
+                  "workers (celery)": {w.pid for w in workers}}
         cpu_before = _cpu_by_group(groups)
         burst_started = time.monotonic()
         accepted.clear()
         refused.clear()
-        with ThreadPoolExecutor(args.senders) as pool:
-            list(pool.map(send, burst))
+        send_all(burst)
         ids = set(accepted)
         got = arrivals.wait(ids, 300)
         first_accept = min(accepted.values())
@@ -296,27 +324,18 @@ def main() -> int:
         accepted.clear()
         # Below saturation, or the figure is queueing delay: at most half the measured throughput.
         paced_rate = max(1.0, min(args.paced_rate, burst_rate / 2))
-        interval = 1.0 / paced_rate
-        start = time.monotonic()
-        with ThreadPoolExecutor(args.senders) as pool:
-            futures = []
-            for i, item in enumerate(paced):
-                delay = start + i * interval - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(send, item))
-            for f in futures:
-                f.result()
+        send_all(paced, pace=paced_rate)
         paced_got = arrivals.wait(set(accepted), 120)
         paced_lat = [(paced_got[k] - accepted[k]) * 1000 for k in paced_got if k in accepted]
         statuses = {row["status"]: row["n"] for row in FlowRun.objects.values("status").annotate(n=Count("id"))}
     finally:
-        _stop(worker)
+        for worker in workers:
+            _stop(worker)
         _stop(web)
         standin.stop()
 
     print(f"\nload average (1/5/15 min, other processes included): {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"setup: gunicorn 2 workers, Celery 1 worker x 2 processes (queues webhooks+flows), Redis, PostgreSQL, "
+    print(f"setup: gunicorn 2 workers, Celery {args.pool} pool, 2 processes (queues webhooks+flows), Redis, PostgreSQL, "
           f"{args.workspaces} workspaces, {os.cpu_count()} CPUs")
     print(f"baseline  direct getTags to the stand-in ({args.senders} threads): {direct_rate:8.1f} calls/s   "
           f"p50 {_pct(direct_lat, .5):6.1f} ms  p95 {_pct(direct_lat, .95):6.1f} ms")

@@ -3,16 +3,18 @@ and the TTL purge (a retention policy)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any, Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from addons.catalog import EVENTS, EntityAction
 from addons.variants import Feature
 from bootstrap.models import CachedEntity
+from config.db import execute_prepared
 from installations.models import Installation, InstallationStatus
 from installations.retention import RetentionPolicy, retention_apply
 
@@ -88,6 +90,9 @@ def cached_entity_apply_event(event: Any) -> None:
     if spec.action is EntityAction.DELETED:
         scope.filter(updated_at__lte=at).delete()
         return
+    if connection.vendor == "postgresql":  # one statement on the hot path (every processed event)
+        execute_prepared(_UPSERT_SQL, [installation.pk, spec.entity_type, entity_id, json.dumps(payload), at, full])
+        return
     with transaction.atomic():
         row = scope.select_for_update().first()
         if row is None:
@@ -102,6 +107,16 @@ def cached_entity_apply_event(event: Any) -> None:
             row.updated_at = at
             row.save(update_fields=["data", "updated_at"])
 
+
+_TABLE = CachedEntity._meta.db_table
+# Insert, or update a row no newer than the event; a reference payload (ids only) is merged in.
+_UPSERT_SQL = (
+    f"INSERT INTO {_TABLE} AS cached (installation_id, entity_type, entity_id, data, updated_at) "
+    f"VALUES (%s, %s, %s, %s::jsonb, %s) "
+    f"ON CONFLICT (installation_id, entity_type, entity_id) DO UPDATE SET "
+    f"data = CASE WHEN %s::boolean THEN EXCLUDED.data ELSE cached.data || EXCLUDED.data END, "
+    f"updated_at = EXCLUDED.updated_at WHERE cached.updated_at <= EXCLUDED.updated_at"
+)
 
 # updated_at is refreshed by every fetch and every webhook change: "not refreshed for N days".
 CACHED_ENTITIES_RETENTION = RetentionPolicy("cached_entities", CachedEntity, "updated_at", "cache_ttl_days")

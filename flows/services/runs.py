@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -45,25 +45,26 @@ def flows_active_for(installation: Installation) -> bool:
     return bool(effective_settings(installation=installation).get("enable_flows"))
 
 
-def _create_run(*, flow: Flow, event_id: int | None, event_type: str, payload: Any) -> tuple[FlowRun, bool]:
+def _new_run(*, flow: Flow, event_id: int | None, event_type: str, payload: Any) -> FlowRun:
     result = cond.evaluate(flow.conditions, payload)
-    status = RunStatus.QUEUED if result.matched else RunStatus.SKIPPED
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            run = FlowRun.objects.create(
-                flow=flow, installation_id=flow.installation_id, flow_version=flow.version,
-                definition=flow.definition(), event_id=event_id, event_type=event_type, event_payload=payload,
-                status=status, conditions_result=result.as_dict(), deadline_at=now + timedelta(seconds=run_time_limit()),
-                finished_at=None if result.matched else now, next_attempt_at=now if result.matched else None,
-            )
-    except IntegrityError:  # this event already started this flow (redelivery, replayed webhook)
-        return FlowRun.objects.get(flow=flow, event_id=event_id, replay_of__isnull=True), False
-    return run, True
+    return FlowRun(
+        flow=flow, installation_id=flow.installation_id, flow_version=flow.version,
+        definition=flow.definition(), event_id=event_id, event_type=event_type, event_payload=payload,
+        status=RunStatus.QUEUED if result.matched else RunStatus.SKIPPED, conditions_result=result.as_dict(),
+        deadline_at=now + timedelta(seconds=run_time_limit()),
+        finished_at=None if result.matched else now, next_attempt_at=now if result.matched else None,
+    )
 
 
 def flow_runs_for_event(*, event: Any) -> list[FlowRun]:
-    """The webhook processor: one run per enabled flow this event triggers. Idempotent."""
+    """The webhook processor: one run per enabled flow this event triggers. Idempotent.
+
+    Runs this event already started are looked up in one query and the new ones inserted in one
+    statement, with no savepoint: the event's row lock (webhooks processing) keeps two deliveries
+    of one event from getting here at once, and should the unique (flow, event) key still refuse
+    an insert, the IntegrityError fails this pass and processing retries it in isolation.
+    """
     installation = event.installation
     if not flows_active_for(installation):
         return []
@@ -73,15 +74,26 @@ def flow_runs_for_event(*, event: Any) -> list[FlowRun]:
         custom_source = getattr(source, "public_id", None) or ""
     flows = selectors.flows_triggered_by(installation=installation, event_type=event.event_type,
                                          custom_source=custom_source)
+    if not flows:
+        return []
+    existing = {
+        run.flow_id: run
+        for run in FlowRun.objects.filter(event_id=event.pk, flow__in=[f.pk for f in flows], replay_of__isnull=True)
+    }
+    payload = event.payload if event.payload is not None else {}
+    created = FlowRun.objects.bulk_create([
+        _new_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload)
+        for flow in flows if flow.pk not in existing
+    ])
+    created_by_flow = {run.flow_id: run for run in created}
     runs = []
     for flow in flows:
-        payload = event.payload if event.payload is not None else {}
-        run, created = _create_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload)
+        run = existing.get(flow.pk) or created_by_flow[flow.pk]
         if run.status == RunStatus.QUEUED:
             _enqueue(run)  # also for an existing queued run: its first enqueue may have been lost
-        if created and run.status == RunStatus.SKIPPED:
-            FLOW_RUNS.labels(status="skipped").inc()
-        if created:
+        if flow.pk in created_by_flow:
+            if run.status == RunStatus.SKIPPED:
+                FLOW_RUNS.labels(status="skipped").inc()
             logger.info("flow_run_created", extra={"run": run.public_id, "flow": flow.public_id,
                                                    "status": run.status, "event_type": event.event_type})
         runs.append(run)

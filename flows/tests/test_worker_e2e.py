@@ -31,7 +31,12 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_kill_9_mid_run_then_redelivery_does_not_duplicate_steps(uw, receiver, allow_private, tmp_path):
+# prefork is Celery's default; threads is how docs/deploy.md runs the I/O-bound flows queue.
+POOLS = pytest.mark.parametrize("pool", ["prefork", "threads"])
+
+
+@POOLS
+def test_kill_9_mid_run_then_redelivery_does_not_duplicate_steps(uw, receiver, allow_private, tmp_path, pool):
     doc = {
         "name": "three steps",
         "trigger": {"events": ["NEW_TIME_ENTRY"]},
@@ -52,7 +57,7 @@ def test_kill_9_mid_run_then_redelivery_does_not_duplicate_steps(uw, receiver, a
         "LOG_LEVEL": "WARNING",
     }
     log = tmp_path / "worker.log"
-    first = worker.start_worker(log, **env)
+    first = worker.start_worker(log, pool=pool, **env)
     second = None
     try:
         installation = Installation.objects.get(workspace_id=uw.side.workspace_id, variant="universal-webhook")
@@ -68,7 +73,7 @@ def test_kill_9_mid_run_then_redelivery_does_not_duplicate_steps(uw, receiver, a
         assert [s.status for s in run.steps.order_by("index")] == ["succeeded", "sending"]
 
         time.sleep(2.5)  # past the broker's visibility timeout: the unacknowledged task is redelivered
-        second = worker.start_worker(log, **env)
+        second = worker.start_worker(log, pool=pool, **env)
         wait_for(lambda: FlowRun.objects.get(pk=run.pk).is_terminal, 60, f"the run to finish:\n{_tail(log)}")
     finally:
         worker.stop(first)
@@ -84,7 +89,8 @@ def test_kill_9_mid_run_then_redelivery_does_not_duplicate_steps(uw, receiver, a
     assert [s.attempts for s in steps] == [1, 2, 1]
 
 
-def test_auto_tagging_through_the_webhook_endpoint_and_real_workers(studio, standin, tmp_path):
+@POOLS
+def test_auto_tagging_through_the_webhook_endpoint_and_real_workers(studio, standin, tmp_path, pool):
     """Clockify sends NEW_TIME_ENTRY (description contains "bug") -> the webhooks worker stores and
     processes it -> the flows worker creates a tag and puts it on the entry in the stand-in."""
     ws = studio.side.workspace_id
@@ -93,7 +99,7 @@ def test_auto_tagging_through_the_webhook_endpoint_and_real_workers(studio, stan
     other = existing_entry(standin, ws, "Team meeting")
     other["id"] = next(e for e in standin.workspace(ws).entities["time-entries"] if e != entry["id"])
     log = tmp_path / "worker.log"
-    proc = worker.start_worker(log, queues="webhooks,flows", concurrency=2)
+    proc = worker.start_worker(log, queues="webhooks,flows", concurrency=2, pool=pool)
     try:
         assert studio.side.send_webhook("NEW_TIME_ENTRY", entry).status_code == 200
         assert studio.side.send_webhook("NEW_TIME_ENTRY", other).status_code == 200

@@ -23,12 +23,13 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-def start_worker(log_path: Path, *, queues: str = "flows", concurrency: int = 1, **env: str) -> subprocess.Popen:
+def start_worker(log_path: Path, *, queues: str = "flows", concurrency: int = 1, pool: str = "prefork",
+                 **env: str) -> subprocess.Popen:
     environment = {**os.environ, "DATABASE_URL": database_url(), **env}
     log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-c", str(concurrency),
-         "--pool", "prefork", "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "--pool", pool, "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"flows-test-{os.getpid()}-{time.monotonic_ns()}@%h"],
         cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

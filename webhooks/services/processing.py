@@ -19,14 +19,29 @@ logger = logging.getLogger("webhooks.processing")
 _ERROR_MAX_CHARS = 2000
 
 
+class _ProcessorFailed(Exception):
+    """Raised out of the optimistic pass so its whole transaction rolls back."""
+
+
 def webhook_event_process(*, event_id: int) -> str:
     """Run every registered processor once for a ``received`` event; returns the resulting status.
 
     Idempotent: only a ``received`` event is processed, under a row lock taken with SKIP LOCKED,
-    so a redelivered or swept duplicate task returns at once instead of processing twice. Each
-    processor runs in its own savepoint: one failing does not undo the others' writes, and what
-    they enqueue is sent only once the event is marked.
+    so a redelivered or swept duplicate task returns at once instead of processing twice.
+
+    One processor failing must not undo the others' writes. Savepoints give that isolation but
+    cost two round trips per processor on every event, so the first pass runs the processors
+    straight in the event's transaction; only when one raises is that pass rolled back and the
+    event processed again with a savepoint per processor (processors are idempotent). What they
+    enqueue is sent only once the event is marked, so a rolled-back pass sends nothing.
     """
+    try:
+        return _process(event_id, isolated=False)
+    except _ProcessorFailed:
+        return _process(event_id, isolated=True)
+
+
+def _process(event_id: int, *, isolated: bool) -> str:
     with transaction.atomic():
         event = (
             WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
@@ -36,7 +51,8 @@ def webhook_event_process(*, event_id: int) -> str:
         )
         if event is None:
             return "not_pending"
-        _observe_lag(event)
+        if not isolated:
+            _observe_lag(event)
         event.attempts += 1
         event.processed_at = timezone.now()
         installation = event.installation
@@ -48,6 +64,12 @@ def webhook_event_process(*, event_id: int) -> str:
             return event.status
         errors = []
         for name, processor in processors():
+            if not isolated:
+                try:
+                    processor(event)
+                except Exception as exc:
+                    raise _ProcessorFailed(name) from exc
+                continue
             try:
                 with transaction.atomic():
                     processor(event)
