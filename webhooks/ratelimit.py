@@ -4,8 +4,8 @@ With Redis: a token bucket in one Lua call (one round trip; Redis' own clock, so
 process shares one bucket). A process leases a few tokens per call (at most burst/20, capped at
 10, valid for one second) and spends them locally, so the hot path meets Redis about once every
 ten requests instead of on each; the shared bucket still bounds the total, and a lease that expires
-unspent only makes the limit slightly stricter. Small limits lease one token at a time (exact). Embedded mode (no Redis): a one-second window counter in Django's
-cache. If the limiter's store fails the request is let through: the database, not the limiter,
+unspent only makes the limit slightly stricter. Small limits lease one token at a time (exact). Embedded mode (no Redis): a fixed-window counter in Django's
+cache (``burst`` requests per ``burst / rate`` seconds). If the limiter's store fails the request is let through: the database, not the limiter,
 is what makes an event durable, and dropping a genuine webhook is worse than admitting it.
 """
 
@@ -108,7 +108,12 @@ def reset_leases() -> None:
 
 
 def _window_check(installation_id: int, rate: int, burst: int) -> Decision:
-    key = f"whrl:{installation_id}:{int(time.time())}"
-    cache.add(key, 0, timeout=5)
-    count = cache.incr(key)
-    return Decision(True) if count <= max(rate, 1) else Decision(False, 1)
+    # A fixed window long enough to hold the burst at the sustained rate: ``burst`` requests per
+    # ``burst / rate`` seconds (at least one), which admits the burst and averages to the rate.
+    window = max(1, math.ceil(burst / rate))
+    now = time.time()
+    key = f"whrl:{installation_id}:{window}:{int(now // window)}"
+    cache.add(key, 0, timeout=window + 5)
+    if cache.incr(key) <= burst:
+        return Decision(True)
+    return Decision(False, max(1, math.ceil(window - now % window)))

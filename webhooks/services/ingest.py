@@ -135,10 +135,9 @@ class StoreResult:
 
 _COLUMNS = (
     "source", "custom_source_id", "event_type", "received_at", "headers", "raw_body", "payload",
-    "workspace_id", "user_id", "entity_id", "project_id", "dedupe_key", "attempts", "error",
+    "workspace_id", "user_id", "entity_id", "project_id", "dedupe_key",
 )
-_PG_CASTS = {"custom_source_id": "bigint", "received_at": "timestamptz", "headers": "jsonb", "payload": "jsonb",
-             "attempts": "integer"}
+_PG_CASTS = {"custom_source_id": "bigint", "received_at": "timestamptz", "headers": "jsonb", "payload": "jsonb"}
 
 
 def _insert_sql(with_previous_key: bool) -> str:
@@ -161,12 +160,23 @@ def _build_insert_sql(vendor: str, with_previous_key: bool) -> str:
         f" AND p.received_at > %s{'::timestamptz' if pg else ''})"
         if with_previous_key else ""
     )
+    # The statuses are code constants, written into the statement (fewer parameters to bind).
+    literal = {name: _sql_word(value) for name, value in (
+        ("inactive", InstallationStatus.INACTIVE), ("deleted", InstallationStatus.DELETED),
+        ("skipped", EventStatus.SKIPPED), ("received", EventStatus.RECEIVED))}
     return (
-        f"INSERT INTO {table} (installation_id, status, {', '.join(_COLUMNS)}) "
-        f"SELECT i.id, CASE WHEN i.status = %s THEN %s ELSE %s END, {values} "
-        f"FROM {inst_table} i WHERE i.id = %s AND i.status <> %s{previous} "
+        f"INSERT INTO {table} (installation_id, status, {', '.join(_COLUMNS)}, attempts, error) "
+        f"SELECT i.id, CASE WHEN i.status = {literal['inactive']} THEN {literal['skipped']} "
+        f"ELSE {literal['received']} END, {values}, 0, '' "
+        f"FROM {inst_table} i WHERE i.id = %s AND i.status <> {literal['deleted']}{previous} "
         f"ON CONFLICT DO NOTHING RETURNING id, status"
     )
+
+
+def _sql_word(value: str) -> str:
+    if not str(value).isidentifier():  # only plain words are written into SQL, never data
+        raise ValueError(f"not a plain word: {value!r}")
+    return f"'{value}'"
 
 
 def webhook_event_store(
@@ -189,11 +199,10 @@ def webhook_event_store(
         "received_at": received_at, "headers": json.dumps(headers), "raw_body": body.text,
         "payload": body.payload_json, "workspace_id": ids.get("workspace_id", ""),
         "user_id": ids.get("user_id", ""), "entity_id": ids.get("entity_id", ""),
-        "project_id": ids.get("project_id", ""), "dedupe_key": dedupe_key, "attempts": 0, "error": "",
+        "project_id": ids.get("project_id", ""), "dedupe_key": dedupe_key,
     }
-    params: list[Any] = [InstallationStatus.INACTIVE, EventStatus.SKIPPED, EventStatus.RECEIVED]
-    params += [row[c] for c in _COLUMNS]
-    params += [installation_id, InstallationStatus.DELETED]
+    params: list[Any] = [row[c] for c in _COLUMNS]
+    params.append(installation_id)
     if previous_dedupe_key:
         window = timedelta(seconds=settings.WEBHOOK_DEDUPE_WINDOW_SECONDS)
         params += [previous_dedupe_key, received_at - window]
