@@ -3,8 +3,8 @@
 Django's psycopg backend binds parameters on the client: every execution sends the statement as
 new text, which PostgreSQL parses and plans again. For the webhook INSERT that was over half of
 PostgreSQL's work per request (bench/ingest: 0.45 ms of backend CPU client-bound, 0.21 ms
-prepared). ``fetchone_prepared`` and ``execute_prepared`` run a statement with server-side binding and a prepared plan
-(psycopg caches it per connection).
+prepared). ``fetchone_prepared`` and ``execute_prepared`` run a statement with server-side binding
+and a prepared plan (psycopg caches it per connection).
 
 It also skips Django's per-request health check (a ``SELECT 1`` round trip before the first query
 of a request) and checks afterwards instead: when the statement fails because the persistent

@@ -62,7 +62,7 @@ _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
 
 @lru_cache(maxsize=4)
 def _message_template(app) -> str:
-    """The message Celery would publish, as a %-template of (body, task id, event id, task id, tag).
+    """The message Celery would publish, as a %-template with the fields body, id, argsrepr and tag.
 
     Built once from the same structure kombu sends; per event only the ids and body change, so
     the hot path formats a string instead of serialising nested dicts twice.
