@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import processes_cpu  # noqa: E402
 from bench.sender import build_post  # noqa: E402
 from bench.sender import send as send_requests  # noqa: E402
 
@@ -104,19 +105,9 @@ def _stop(proc: subprocess.Popen | None) -> None:
 
 
 def _cpu_by_group(groups: dict[str, set[int]]) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each group of processes, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) used so far by each group of processes."""
     out: dict[str, float] = {}
-    for pid_dir in Path("/proc").iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        try:
-            stat = (pid_dir / "stat").read_text()
-            cmdline = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        pid, ppid, cpu = int(pid_dir.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+    for pid, ppid, _, cmdline, cpu in processes_cpu():
         group = None
         for name, roots in groups.items():
             if pid in roots or (ppid in roots and name != "bench + stand-in"):

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import fresh_database  # noqa: E402
+from bench.common import fresh_database, processes_cpu  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 
@@ -60,30 +60,15 @@ def _wait_port(port: int, proc: subprocess.Popen, deadline: float = 30.0) -> Non
 
 
 def _web_cpu_seconds(master_pid: int) -> float:
-    """CPU time used so far by gunicorn's workers (children of the master), from /proc."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master_pid:  # ppid
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU time used so far by gunicorn's workers (children of the master)."""
+    return sum(cpu for _, ppid, _, _, cpu in processes_cpu() if ppid == master_pid)
 
 
 def _cpu_by_program() -> dict[str, float]:
-    """CPU seconds used so far per program name (postgres, redis-server, wrk, python...), from /proc."""
+    """CPU seconds used so far per program name (postgres, redis-server, wrk, python...)."""
     totals: dict[str, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            head, tail = stat.read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        name = head.split("(", 1)[1].split(" ")[0].split(":")[0]
-        fields = tail.split()
-        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    for _, _, name, _, cpu in processes_cpu():
+        totals[name] = totals.get(name, 0.0) + cpu
     return totals
 
 
