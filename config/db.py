@@ -20,6 +20,7 @@ are per server connection. Other backends (SQLite in embedded mode) go through D
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
@@ -28,6 +29,11 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connec
 def fetchone_prepared(sql: str, params: Sequence[Any]) -> tuple | None:
     """Execute ``sql`` (``%s`` placeholders, returning rows) and return its first row, or None."""
     return _run(sql, params, lambda cursor: cursor.fetchone())
+
+
+def fetchall_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """Execute ``sql`` (``%s`` placeholders, returning rows) and return all its rows."""
+    return _run(sql, params, lambda cursor: cursor.fetchall())
 
 
 def execute_prepared(sql: str, params: Sequence[Any]) -> int:
@@ -73,3 +79,69 @@ def _cursor(db):
     if cursor is None or cursor.closed or cursor.connection is not db.connection:
         cursor = db._prepared_cursor = psycopg.Cursor(db.connection)
     return cursor
+
+
+class ModelColumns:
+    """A model's columns in a hand-written SELECT/RETURNING list, and instances built from its rows.
+
+    For hot statements run with ``fetchone_prepared``: the instances are what the ORM would have
+    built (field converters applied, e.g. JSON decoded); fields in ``exclude`` are deferred and
+    load on first access, like ``QuerySet.defer``.
+    """
+
+    def __init__(self, model, alias: str, *, exclude: Sequence[str] = ()) -> None:
+        self.model = model
+        fields = [f for f in model._meta.concrete_fields if f.name not in exclude]
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        self.sql = ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+        self.width = len(fields)
+        self._attnames = [f.attname for f in fields]
+        self._converters = [(i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+
+    def build(self, row: Sequence[Any], start: int = 0):
+        """The instance from ``row[start:start + width]``."""
+        values = list(row[start:start + self.width])
+        db = connections[DEFAULT_DB_ALIAS]
+        for i, field in self._converters:
+            values[i] = field.from_db_value(values[i], None, db)
+        return self.model.from_db(DEFAULT_DB_ALIAS, self._attnames, values)
+
+
+def db_value(model, field_name: str, value: Any) -> Any:
+    """``value`` as the ORM would send it for ``model.field_name`` (JSON wrapped, and so on)."""
+    return model._meta.get_field(field_name).get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
+
+
+def save_prepared(instance, *, fields: Sequence[str] | None = None) -> None:
+    """``instance.save()`` as one prepared INSERT (a new row; sets the primary key) or UPDATE.
+
+    For rows written on every flow run. Fields' ``pre_save`` runs (``auto_now`` works); model
+    signals are not sent, so use it only for models without save signal receivers. ``fields``
+    limits an UPDATE like ``update_fields``. Other databases use ``instance.save()``.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    adding = instance._state.adding
+    if db.vendor != "postgresql":
+        instance.save(update_fields=None if adding else fields)
+        return
+    sql, chosen = _save_statement(type(instance), adding, None if adding or fields is None else tuple(fields))
+    values = [f.get_db_prep_save(f.pre_save(instance, adding), db) for f in chosen]
+    if adding:
+        instance.pk = fetchone_prepared(sql, values)[0]
+        instance._state.adding = False
+        instance._state.db = DEFAULT_DB_ALIAS
+    else:
+        execute_prepared(sql, [*values, instance.pk])
+
+
+@lru_cache(maxsize=64)
+def _save_statement(model, adding: bool, fields: tuple[str, ...] | None) -> tuple[str, list]:
+    meta = model._meta
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    chosen = [f for f in meta.concrete_fields if not f.primary_key and (fields is None or f.name in fields)]
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    if adding:
+        columns = ", ".join(quote(f.column) for f in chosen)
+        return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(chosen))}) RETURNING {pk}", chosen
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in chosen)
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", chosen

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import logging
 import random
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from addons.metrics import FLOW_RUNS, FLOW_STEP_SECONDS
+from config.db import save_prepared
 
 from flows.actions import (
     Outcome,
@@ -38,10 +36,10 @@ from flows.actions import (
     installation_fields,
     send_clockify,
     send_http,
-    step_timeout,
 )
 from flows.definition import max_attempts_default
 from flows.models import FlowRun, FlowRunStep, RunStatus, StepStatus
+from flows.services import leases
 from flows.selectors import cache_lookup_for
 from flows.templates import Context, StepOutput, TemplateError
 
@@ -54,10 +52,6 @@ class ExecuteOutcome:
     retry_in: float | None = None  # run again after this many seconds
 
 
-def lease_seconds() -> float:
-    return float(getattr(settings, "FLOW_RUN_LEASE_SECONDS", step_timeout() * 2 + 10))
-
-
 def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     cap = float(getattr(settings, "FLOW_STEP_BACKOFF_MAX_SECONDS", 60.0))
     if retry_after is not None:
@@ -67,36 +61,8 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     return random.uniform(ceiling / 2, ceiling)  # jitter, but never (almost) zero
 
 
-def _claim(run_id: int) -> tuple[str | None, bool]:
-    """Take the run's lease; returns the lease token (None: not claimable) and whether this is
-    the run's first start (a first start has no step rows yet, unless it is a replay)."""
-    token = secrets.token_hex(8)
-    now = timezone.now()
-    lease = {"lease_token": token, "lease_until": now + timedelta(seconds=lease_seconds()),
-             "status": RunStatus.RUNNING}
-    if FlowRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, started_at__isnull=True,
-                              lease_until__isnull=True).update(
-            started_at=now, **lease):
-        return token, True
-    claimed = (
-        FlowRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(started_at=Coalesce("started_at", Value(now)), **lease)
-    )
-    return (token if claimed else None), False
-
-
-def _renew(run: FlowRun, token: str) -> bool:
-    until = timezone.now() + timedelta(seconds=lease_seconds())
-    return bool(FlowRun.objects.filter(pk=run.pk, lease_token=token).update(lease_until=until))
-
-
-def _release(run: FlowRun, token: str, **fields) -> None:
-    FlowRun.objects.filter(pk=run.pk, lease_token=token).update(lease_token="", lease_until=None, **fields)
-
-
 def _finish(run: FlowRun, token: str, status: str, error: str = "") -> ExecuteOutcome:
-    _release(run, token, status=status, error=error[:2000], finished_at=timezone.now(), next_attempt_at=None)
+    leases.release_finished(run, token, status, error[:2000])
     FLOW_RUNS.labels(status=str(status)).inc()
     logger.info("flow_run_finished", extra={"run": run.public_id, "status": status,
                                             "duration_ms": _elapsed_ms(run)})
@@ -109,8 +75,8 @@ def _elapsed_ms(run: FlowRun) -> int:
 
 def flow_run_execute(*, run_id: int) -> ExecuteOutcome:
     """Run (or continue) a run. Safe to call any number of times for the same run."""
-    token, first_start = _claim(run_id)
-    if token is None:
+    claim = leases.claim(run_id)
+    if claim is None:
         run = FlowRun.objects.filter(pk=run_id).only("status", "lease_until").first()
         if run is None or run.is_terminal:
             return ExecuteOutcome(run.status if run else "missing")
@@ -119,12 +85,11 @@ def flow_run_execute(*, run_id: int) -> ExecuteOutcome:
         if run.lease_until is not None:
             wait = max(wait, (run.lease_until - timezone.now()).total_seconds() + 0.2)
         return ExecuteOutcome(run.status, retry_in=wait)
-    run = FlowRun.objects.select_related("installation", "flow").get(pk=run_id)
     try:
-        return _execute(run, token, first_start=first_start)
+        return _execute(claim.run, claim.token, first_start=claim.first_start)
     except BaseException:
         # Unexpected error or the task's time limit: free the run for the next delivery.
-        _release(run, token, next_attempt_at=timezone.now())
+        leases.release(claim.run, claim.token, next_attempt_at=timezone.now())
         raise
 
 
@@ -159,8 +124,8 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
             return _fail_step(run, token, step, (
                 f"outcome unknown: the worker stopped while this {prepared.method} was in flight; it is not sent "
                 "again to avoid a duplicate (replay from this step if it did not take effect)"))
-        if time.monotonic() - renewed_at > lease_seconds() / 3:
-            if not _renew(run, token):
+        if time.monotonic() - renewed_at > leases.lease_seconds() / 3:
+            if not leases.renew(run, token):
                 return ExecuteOutcome(RunStatus.RUNNING)  # the lease was lost: another delivery is in charge
             renewed_at = time.monotonic()
         now = timezone.now()
@@ -168,7 +133,7 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
         step.attempts += 1
         step.request = prepared.summary()
         step.started_at = step.started_at or now
-        step.save()  # committed before the request leaves: see the module docstring
+        save_prepared(step)  # committed before the request leaves: see the module docstring
         outcome = _send(run, index, prepared, effective)
         FLOW_STEP_SECONDS.labels(type=prepared.action_type).observe(outcome.duration_ms / 1000)
         step.status_code = outcome.status_code
@@ -179,7 +144,7 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
         if outcome.ok:
             step.status = StepStatus.SUCCEEDED
             step.finished_at = timezone.now()
-            step.save()
+            save_prepared(step)
             ctx.steps.append(StepOutput(outcome.status_code, outcome.response, outcome.truncated))
             continue
         max_attempts = int(action.get("max_attempts", max_attempts_default()))
@@ -188,8 +153,8 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
             due = timezone.now() + timedelta(seconds=delay)
             if due < run.deadline_at:
                 step.status = StepStatus.RETRYING
-                step.save()
-                _release(run, token, next_attempt_at=due)
+                save_prepared(step)
+                leases.release(run, token, next_attempt_at=due)
                 logger.info("flow_step_retry", extra={"run": run.public_id, "step": index, "attempt": step.attempts,
                                                       "status": outcome.status_code, "delay": round(delay, 3)})
                 return ExecuteOutcome(RunStatus.RUNNING, retry_in=delay)
@@ -204,7 +169,7 @@ def _fail_step(run: FlowRun, token: str, step: FlowRunStep, error: str) -> Execu
     step.status = StepStatus.FAILED
     step.error = error[:2000]
     step.finished_at = timezone.now()
-    step.save()
+    save_prepared(step)
     return _finish(run, token, RunStatus.FAILED, f"step {step.index} failed: {error}")
 
 
