@@ -123,25 +123,42 @@ def save_prepared(instance, *, fields: Sequence[str] | None = None) -> None:
     adding = instance._state.adding
     if db.vendor != "postgresql":
         instance.save(update_fields=None if adding else fields)
-        return
-    sql, chosen = _save_statement(type(instance), adding, None if adding or fields is None else tuple(fields))
-    values = [f.get_db_prep_save(f.pre_save(instance, adding), db) for f in chosen]
-    if adding:
-        instance.pk = fetchone_prepared(sql, values)[0]
-        instance._state.adding = False
-        instance._state.db = DEFAULT_DB_ALIAS
+    elif adding:
+        insert_prepared(instance)
     else:
-        execute_prepared(sql, [*values, instance.pk])
+        sql, chosen = _update_statement(type(instance), None if fields is None else tuple(fields))
+        execute_prepared(sql, [*(f.get_db_prep_save(f.pre_save(instance, False), db) for f in chosen), instance.pk])
+
+
+def insert_prepared(instance, *, on_conflict: str = "") -> bool:
+    """INSERT ``instance`` as one prepared statement and set its primary key; False (and no key)
+    when ``on_conflict`` (e.g. ``"(a, b) DO NOTHING"``, a constant) skipped the row."""
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, chosen = _insert_statement(type(instance), on_conflict)
+    row = fetchone_prepared(sql, [f.get_db_prep_save(f.pre_save(instance, True), db) for f in chosen])
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding = False
+    instance._state.db = DEFAULT_DB_ALIAS
+    return True
 
 
 @lru_cache(maxsize=64)
-def _save_statement(model, adding: bool, fields: tuple[str, ...] | None) -> tuple[str, list]:
+def _insert_statement(model, on_conflict: str) -> tuple[str, list]:
+    meta = model._meta
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    chosen = [f for f in meta.concrete_fields if not f.primary_key]
+    conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in chosen)}) "
+           f"VALUES ({', '.join(['%s'] * len(chosen))}){conflict} RETURNING {quote(meta.pk.column)}")
+    return sql, chosen
+
+
+@lru_cache(maxsize=64)
+def _update_statement(model, fields: tuple[str, ...] | None) -> tuple[str, list]:
     meta = model._meta
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     chosen = [f for f in meta.concrete_fields if not f.primary_key and (fields is None or f.name in fields)]
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    if adding:
-        columns = ", ".join(quote(f.column) for f in chosen)
-        return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(chosen))}) RETURNING {pk}", chosen
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in chosen)
-    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s", chosen
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", chosen

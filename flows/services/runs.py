@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from addons.metrics import FLOW_RUNS
 from addons.variants import Feature
+from config.db import insert_prepared
 from config.enqueue import enqueue_on_commit
 from flows import conditions as cond
 from flows import selectors
@@ -60,10 +61,9 @@ def _new_run(*, flow: Flow, event_id: int | None, event_type: str, payload: Any)
 def flow_runs_for_event(*, event: Any) -> list[FlowRun]:
     """The webhook processor: one run per enabled flow this event triggers. Idempotent.
 
-    Runs this event already started are looked up in one query and the new ones inserted in one
-    statement, with no savepoint: the event's row lock (webhooks processing) keeps two deliveries
-    of one event from getting here at once, and should the unique (flow, event) key still refuse
-    an insert, the IntegrityError fails this pass and processing retries it in isolation.
+    Once per event, so each run is one prepared INSERT that the unique (flow, event) key turns
+    into a no-op when this event already started that flow (a replayed or redelivered event);
+    only then is the existing run looked up. No savepoint is needed: a conflict is not an error.
     """
     installation = event.installation
     if not flows_active_for(installation):
@@ -74,30 +74,26 @@ def flow_runs_for_event(*, event: Any) -> list[FlowRun]:
         custom_source = getattr(source, "public_id", None) or ""
     flows = selectors.flows_triggered_by(installation=installation, event_type=event.event_type,
                                          custom_source=custom_source)
-    if not flows:
-        return []
-    existing = {
-        run.flow_id: run
-        for run in FlowRun.objects.filter(event_id=event.pk, flow__in=[f.pk for f in flows], replay_of__isnull=True)
-    }
     payload = event.payload if event.payload is not None else {}
-    created = FlowRun.objects.bulk_create([
-        _new_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload)
-        for flow in flows if flow.pk not in existing
-    ])
-    created_by_flow = {run.flow_id: run for run in created}
     runs = []
     for flow in flows:
-        run = existing.get(flow.pk) or created_by_flow[flow.pk]
+        run = _new_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload)
+        created = insert_prepared(run, on_conflict=_ONE_RUN_PER_EVENT)
+        if not created:
+            run = FlowRun.objects.get(flow=flow, event_id=event.pk, replay_of__isnull=True)
         if run.status == RunStatus.QUEUED:
             _enqueue(run)  # also for an existing queued run: its first enqueue may have been lost
-        if flow.pk in created_by_flow:
+        if created:
             if run.status == RunStatus.SKIPPED:
                 FLOW_RUNS.labels(status="skipped").inc()
             logger.info("flow_run_created", extra={"run": run.public_id, "flow": flow.public_id,
                                                    "status": run.status, "event_type": event.event_type})
         runs.append(run)
     return runs
+
+
+# The partial unique index uniq_flow_run_per_event, as ON CONFLICT must name it.
+_ONE_RUN_PER_EVENT = "(flow_id, event_id) WHERE replay_of_id IS NULL AND event_id IS NOT NULL DO NOTHING"
 
 
 def _first_unfinished_step(run: FlowRun) -> int:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.db import ModelColumns, fetchone_prepared, save_prepared
 from config.enqueue import enqueue_on_commit
+from installations.models import Installation
 from webhooks.extensions import processors
-from webhooks.models import EventStatus, WebhookEvent
+from webhooks.models import CustomSource, EventStatus, WebhookEvent
 
 logger = logging.getLogger("webhooks.processing")
 
@@ -43,12 +46,7 @@ def webhook_event_process(*, event_id: int) -> str:
 
 def _process(event_id: int, *, isolated: bool) -> str:
     with transaction.atomic():
-        event = (
-            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("installation", "custom_source")
-            .filter(pk=event_id, status=EventStatus.RECEIVED)
-            .first()
-        )
+        event = _lock_received(event_id)
         if event is None:
             return "not_pending"
         if not isolated:
@@ -60,7 +58,7 @@ def _process(event_id: int, *, isolated: bool) -> str:
             # Deactivated or deleted after the event was accepted: keep it, run nothing.
             event.status = EventStatus.SKIPPED
             event.error = f"installation {installation.status.lower()} when processed"
-            event.save(update_fields=["attempts", "processed_at", "status", "error"])
+            save_prepared(event, fields=_OUTCOME_FIELDS)
             return event.status
         errors = []
         for name, processor in processors():
@@ -81,8 +79,44 @@ def _process(event_id: int, *, isolated: bool) -> str:
                 )
         event.status = EventStatus.FAILED if errors else EventStatus.PROCESSED
         event.error = "\n".join(errors)[:_ERROR_MAX_CHARS]
-        event.save(update_fields=["attempts", "processed_at", "status", "error"])
+        save_prepared(event, fields=_OUTCOME_FIELDS)
         return event.status
+
+
+_OUTCOME_FIELDS = ("attempts", "processed_at", "status", "error")
+
+
+@lru_cache(maxsize=1)
+def _lock_statement() -> tuple[str, ModelColumns, ModelColumns, ModelColumns]:
+    # The raw body and headers are not needed to process an event: deferred, as with .defer().
+    events = ModelColumns(WebhookEvent, "e", exclude=("raw_body", "headers"))
+    installations = ModelColumns(Installation, "i")
+    sources = ModelColumns(CustomSource, "s")
+    sql = (
+        f"SELECT {events.sql}, {installations.sql}, {sources.sql} FROM {WebhookEvent._meta.db_table} e "
+        f"JOIN {Installation._meta.db_table} i ON i.id = e.installation_id "
+        f"LEFT JOIN {CustomSource._meta.db_table} s ON s.id = e.custom_source_id "
+        "WHERE e.id = %s AND e.status = %s"
+    )
+    if connection.vendor == "postgresql":
+        sql += " FOR UPDATE OF e SKIP LOCKED"
+    return sql, events, installations, sources
+
+
+def _lock_received(event_id: int) -> WebhookEvent | None:
+    """The event, if still ``received``, locked (SKIP LOCKED), with installation and custom source.
+
+    Once per event, so one prepared statement (config.db) rather than the ORM's compiled query.
+    """
+    sql, events, installations, sources = _lock_statement()
+    row = fetchone_prepared(sql, [event_id, EventStatus.RECEIVED.value])
+    if row is None:
+        return None
+    event = events.build(row)
+    event.installation = installations.build(row, events.width)
+    offset = events.width + installations.width
+    event.custom_source = sources.build(row, offset) if event.custom_source_id is not None else None
+    return event
 
 
 def _observe_lag(event: WebhookEvent) -> None:
