@@ -85,25 +85,31 @@ class ModelColumns:
     """A model's columns in a hand-written SELECT/RETURNING list, and instances built from its rows.
 
     For hot statements run with ``fetchone_prepared``: the instances are what the ORM would have
-    built (field converters applied, e.g. JSON decoded); fields in ``exclude`` are deferred and
-    load on first access, like ``QuerySet.defer``.
+    built (the backend's and the fields' converters applied, e.g. JSON decoded); fields in
+    ``exclude`` are deferred and load on first access, like ``QuerySet.defer``.
     """
 
     def __init__(self, model, alias: str, *, exclude: Sequence[str] = ()) -> None:
+        db = connections[DEFAULT_DB_ALIAS]
         self.model = model
         fields = [f for f in model._meta.concrete_fields if f.name not in exclude]
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        self.sql = ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+        self.sql = ", ".join(f"{alias}.{db.ops.quote_name(f.column)}" for f in fields)
         self.width = len(fields)
         self._attnames = [f.attname for f in fields]
-        self._converters = [(i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+        self._converters = []  # as the SQL compiler applies them: (column index, col, converters)
+        for i, field in enumerate(fields):
+            col = field.get_col(alias)
+            converters = db.ops.get_db_converters(col) + col.get_db_converters(db)
+            if converters:
+                self._converters.append((i, col, converters))
 
     def build(self, row: Sequence[Any], start: int = 0):
         """The instance from ``row[start:start + width]``."""
         values = list(row[start:start + self.width])
         db = connections[DEFAULT_DB_ALIAS]
-        for i, field in self._converters:
-            values[i] = field.from_db_value(values[i], None, db)
+        for i, col, converters in self._converters:
+            for convert in converters:
+                values[i] = convert(values[i], col, db)
         return self.model.from_db(DEFAULT_DB_ALIAS, self._attnames, values)
 
 
@@ -126,8 +132,15 @@ def save_prepared(instance, *, fields: Sequence[str] | None = None) -> None:
     elif adding:
         insert_prepared(instance)
     else:
-        sql, chosen = _update_statement(type(instance), None if fields is None else tuple(fields))
-        execute_prepared(sql, [*(f.get_db_prep_save(f.pre_save(instance, False), db) for f in chosen), instance.pk])
+        execute_prepared(*update_statement(instance, fields=fields))
+
+
+def update_statement(instance, *, fields: Sequence[str] | None = None) -> tuple[str, list]:
+    """The UPDATE that ``save_prepared`` runs for a saved ``instance``, as (sql, params), e.g. to
+    run it as a ``WITH`` part of another statement (PostgreSQL)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, chosen = _update_statement(type(instance), None if fields is None else tuple(fields))
+    return sql, [*(f.get_db_prep_save(f.pre_save(instance, False), db) for f in chosen), instance.pk]
 
 
 def insert_prepared(instance, *, on_conflict: str = "") -> bool:

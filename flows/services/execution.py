@@ -61,8 +61,10 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     return random.uniform(ceiling / 2, ceiling)  # jitter, but never (almost) zero
 
 
-def _finish(run: FlowRun, token: str, status: str, error: str = "") -> ExecuteOutcome:
-    leases.release_finished(run, token, status, error[:2000])
+def _finish(run: FlowRun, token: str, status: str, error: str = "", *,
+            step: FlowRunStep | None = None) -> ExecuteOutcome:
+    """End the run, saving its last ``step`` in the same statement."""
+    leases.release_finished(run, token, status, error[:2000], step=step)
     FLOW_RUNS.labels(status=str(status)).inc()
     logger.info("flow_run_finished", extra={"run": run.public_id, "status": status,
                                             "duration_ms": _elapsed_ms(run)})
@@ -109,7 +111,8 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
     steps = {} if first_start and not run.replay_from_step else {step.index: step for step in run.steps.all()}
     ctx = Context(event=run.event_payload, installation=installation_fields(installation),
                   cache_lookup=cache_lookup_for(installation))
-    for index, action in enumerate(run.definition.get("actions", [])):
+    actions = run.definition.get("actions", [])
+    for index, action in enumerate(actions):
         step = steps.get(index)
         if step is not None and step.status == StepStatus.SUCCEEDED:
             ctx.steps.append(StepOutput(step.status_code, step.response, step.response_truncated))
@@ -144,6 +147,8 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
         if outcome.ok:
             step.status = StepStatus.SUCCEEDED
             step.finished_at = timezone.now()
+            if index == len(actions) - 1:
+                return _finish(run, token, RunStatus.SUCCEEDED, step=step)
             save_prepared(step)
             ctx.steps.append(StepOutput(outcome.status_code, outcome.response, outcome.truncated))
             continue
@@ -169,8 +174,7 @@ def _fail_step(run: FlowRun, token: str, step: FlowRunStep, error: str) -> Execu
     step.status = StepStatus.FAILED
     step.error = error[:2000]
     step.finished_at = timezone.now()
-    save_prepared(step)
-    return _finish(run, token, RunStatus.FAILED, f"step {step.index} failed: {error}")
+    return _finish(run, token, RunStatus.FAILED, f"step {step.index} failed: {error}", step=step)
 
 
 def _send(run: FlowRun, index: int, prepared: PreparedRequest, effective: dict) -> Outcome:

@@ -17,9 +17,9 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.db import ModelColumns, execute_prepared, fetchone_prepared
+from config.db import ModelColumns, execute_prepared, fetchone_prepared, save_prepared, update_statement
 from flows.actions import step_timeout
-from flows.models import FlowRun, RunStatus
+from flows.models import FlowRun, FlowRunStep, RunStatus
 from installations.models import Installation
 
 
@@ -100,14 +100,20 @@ def release(run: FlowRun, token: str, **fields) -> None:
     FlowRun.objects.filter(pk=run.pk, lease_token=token).update(lease_token="", lease_until=None, **fields)
 
 
-def release_finished(run: FlowRun, token: str, status: str, error: str) -> None:
-    """``release`` for a run that ended: once per run, so prepared on PostgreSQL."""
+def release_finished(run: FlowRun, token: str, status: str, error: str, *, step: FlowRunStep | None = None) -> None:
+    """``release`` for a run that ended, saving its last ``step`` too: once per run, so on
+    PostgreSQL one prepared statement (the step's UPDATE as a WITH part) and one commit."""
     now = timezone.now()
+    if step is not None and (step._state.adding or connection.vendor != "postgresql"):
+        save_prepared(step)  # a new row (failed before it was sent), or not PostgreSQL
+        step = None
     if connection.vendor != "postgresql":
         release(run, token, status=status, error=error, finished_at=now, next_attempt_at=None)
         return
-    execute_prepared(
-        f"UPDATE {FlowRun._meta.db_table} SET lease_token = '', lease_until = NULL, status = %s, error = %s, "
-        "finished_at = %s, next_attempt_at = NULL WHERE id = %s AND lease_token = %s",
-        [str(status), error, now, run.pk, token],
-    )
+    sql = (f"UPDATE {FlowRun._meta.db_table} SET lease_token = '', lease_until = NULL, status = %s, error = %s, "
+           "finished_at = %s, next_attempt_at = NULL WHERE id = %s AND lease_token = %s")
+    params = [str(status), error, now, run.pk, token]
+    if step is not None:
+        step_sql, step_params = update_statement(step)
+        sql, params = f"WITH saved_step AS ({step_sql}) {sql}", [*step_params, *params]
+    execute_prepared(sql, params)
