@@ -3,7 +3,7 @@
     .venv/bin/python bench/flows/run.py [--events 2000] [--workspaces 12] [--paced-rate 100]
 
 Real processes over loopback: gunicorn (2 workers) takes the signed webhooks (sent by
-bench/sender.py from pre-built requests), two Celery worker processes (``--pool threads``, 4 threads
+bench/sender.py from pre-built requests), two Celery worker processes (``--pool threads``, 8 threads
 each, by default) consume the ``webhooks`` and ``flows`` queues (Redis), and every run sends one
 Clockify action (``getTags?name=<event id>``) to the stand-in, which records when it arrived.
 PostgreSQL and Redis as configured (``--database-url``: a database whose name contains "bench",
@@ -156,7 +156,8 @@ def main() -> int:
     parser.add_argument("--pool", choices=("prefork", "threads", "solo"), default="threads",
                         help="threads (as docs/deploy.md runs the flows queue) or solo: 2 worker processes; "
                              "prefork: 1 worker x 2 pool processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker process with --pool threads")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="threads per worker process with --pool threads (docs/deploy.md: -c 8)")
     parser.add_argument("--senders", type=int, default=16, help="concurrent webhook senders")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                "postgres://postgres@127.0.0.1:5432/clk_flows_bench"))
