@@ -12,6 +12,12 @@ against ~0.1 ms for the push, and on the flows path it was 7% of a worker's CPU.
 (the embedded filesystem one), eager mode (tests), keyword arguments and arguments other than
 ints and strings go through ``apply_async``. The real-worker tests (webhooks sweeper, flows
 worker) consume messages sent both ways; a Celery upgrade must keep them green.
+
+Each message costs a worker more than most of our tasks' own work (bench/flows: consuming,
+acknowledging and tracing one took ~0.4 ms of CPU). Tasks that take any number of ids
+(``takes_many_ids=True`` on the task) are therefore sent one message for many ids where ids
+gather on their own: the web's dispatch batch (webhooks.dispatch), and the enqueues made while a
+``coalesced()`` block runs (a worker processing such a batch).
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ import json
 import logging
 import os
 import socket
+import threading
 import uuid
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 from django.db import transaction
 
@@ -35,8 +43,40 @@ def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: enqueue_now(task, *args, **kwargs))
 
 
+# Ids per message at most: a message stays small and its task short.
+MAX_IDS_PER_MESSAGE = 50
+
+_coalescing = threading.local()  # Celery's thread pool runs each task on one thread
+
+
+@contextmanager
+def coalesced() -> Iterator[None]:
+    """Hold the enqueues of ``takes_many_ids`` tasks made in this block (directly or on commit) and
+    send them when it ends, as one message per task carrying all their ids.
+
+    The block's own work (e.g. a batch of events, each in its own transaction) thus starts one
+    task for everything it committed; what was committed is sent even if the block raises.
+    Nested blocks are part of the outermost one.
+    """
+    if getattr(_coalescing, "pending", None) is not None:
+        yield
+        return
+    _coalescing.pending = {}
+    try:
+        yield
+    finally:
+        pending, _coalescing.pending = _coalescing.pending, None
+        for task, ids in pending.values():
+            for start in range(0, len(ids), MAX_IDS_PER_MESSAGE):
+                enqueue_now(task, *ids[start:start + MAX_IDS_PER_MESSAGE])
+
+
 def enqueue_now(task: Any, *args: Any, **kwargs: Any) -> None:
     """Send ``task.delay(*args, **kwargs)`` now; a broker error is logged, not raised."""
+    pending = getattr(_coalescing, "pending", None)
+    if pending is not None and not kwargs and getattr(task, "takes_many_ids", False):
+        pending.setdefault(task.name, (task, []))[1].extend(args)
+        return
     app = task.app
     if app.conf.task_always_eager:  # tests: let errors surface
         task.apply_async(args=args, kwargs=kwargs)

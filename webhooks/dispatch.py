@@ -1,12 +1,13 @@
 """Enqueueing ``webhooks.process_event`` from the hot path.
 
-With a Redis broker the message is the one ``config.enqueue`` builds (what Celery itself would
-publish), and a background thread batches the pushes (see _Batcher), so a webhook request pays
-a list append instead of a Redis round trip. Every other broker (the embedded filesystem one,
-eager mode in tests) goes through ``config.enqueue.enqueue_on_commit``. Either way the push
-happens after commit and a failure is logged and left to the sweeper
-(services.processing.webhook_events_sweep): the row is durable. The end-to-end sweeper test runs
-a real worker on messages sent both ways.
+With a Redis broker a background thread gathers the events committed in the last few
+milliseconds (see _Batcher) and pushes one message carrying all their ids, the one
+``config.enqueue`` builds (what Celery itself would publish): a webhook request pays a list
+append instead of a Redis round trip, and a worker consumes one message per batch instead of one
+per event. Every other broker (the embedded filesystem one, eager mode in tests) goes through
+``config.enqueue.enqueue_on_commit``. Either way the push happens after commit and a failure is
+logged and left to the sweeper (services.processing.webhook_events_sweep): the row is durable.
+The end-to-end sweeper test runs a real worker on messages sent both ways.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import time
 
 from django.db import transaction
 
-from config.enqueue import enqueue_on_commit, fast_path_broker, redis_client, task_message, task_queue
+from config.enqueue import (
+    MAX_IDS_PER_MESSAGE,
+    enqueue_on_commit,
+    fast_path_broker,
+    redis_client,
+    task_message,
+    task_queue,
+)
 
 logger = logging.getLogger("webhooks.dispatch")
 
@@ -32,17 +40,16 @@ def enqueue_process_event(event_id: int) -> None:
     if broker is None:
         enqueue_on_commit(process_event, event_id)
         return
-    transaction.on_commit(lambda: _batcher.add((broker, task_queue(process_event)),
-                                               task_message(process_event, (int(event_id),))))
+    transaction.on_commit(lambda: _batcher.add(broker, int(event_id)))
 
 
 class _Batcher:
-    """Sends pending messages from a background thread, many per LPUSH.
+    """Sends pending event ids from a background thread, many per message.
 
     A request only appends to a list; the thread wakes, waits ``FLUSH_DELAY`` for more to gather
-    and pushes them in one command, so the per-event cost is a list append rather than a Redis
-    round trip. Messages still pending when a process dies are not lost: their events are
-    ``received`` rows, which the sweeper re-enqueues.
+    and pushes them as one message (at most MAX_IDS_PER_MESSAGE ids each) in one command. Ids
+    still pending when a process dies are not lost: their events are ``received`` rows, which the
+    sweeper re-enqueues.
     """
 
     FLUSH_DELAY = 0.01
@@ -50,19 +57,18 @@ class _Batcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: list[tuple[tuple[str, str], str]] = []
+        self._pending: list[tuple[str, int]] = []
         self._pid: int | None = None
 
-    def add(self, destination: tuple[str, str], message: str) -> None:
-        """Queue ``message`` for the list ``destination`` = (broker URL, queue name)."""
+    def add(self, broker: str, event_id: int) -> None:
         with self._lock:
             if self._pid != os.getpid():  # first use in this process (also after a fork)
                 self._pid = os.getpid()
                 self._pending = []
                 threading.Thread(target=self._run, name="webhooks-dispatch", daemon=True).start()
             first = not self._pending
-            self._pending.append((destination, message))
-        if first:  # the thread wakes once per batch, not once per message
+            self._pending.append((broker, event_id))
+        if first:  # the thread wakes once per batch, not once per event
             self._wake.set()
 
     def _run(self) -> None:
@@ -73,17 +79,21 @@ class _Batcher:
             self.flush()
 
     def flush(self) -> None:
+        from webhooks.tasks import process_event
+
         with self._lock:
             batch, self._pending = self._pending, []
-        by_destination: dict[tuple[str, str], list[str]] = {}
-        for destination, message in batch:
-            by_destination.setdefault(destination, []).append(message)
-        for (broker, queue), messages in by_destination.items():
+        by_broker: dict[str, list[int]] = {}
+        for broker, event_id in batch:
+            by_broker.setdefault(broker, []).append(event_id)
+        for broker, ids in by_broker.items():
+            messages = [task_message(process_event, tuple(ids[start:start + MAX_IDS_PER_MESSAGE]))
+                        for start in range(0, len(ids), MAX_IDS_PER_MESSAGE)]
             try:
-                redis_client(broker).lpush(queue, *messages)
+                redis_client(broker).lpush(task_queue(process_event), *messages)
             except Exception as exc:  # broker down: the sweeper re-enqueues from the database
-                logger.warning("enqueue_failed", extra={"queue": queue, "error": type(exc).__name__,
-                                                        "count": len(messages)})
+                logger.warning("enqueue_failed", extra={"task": process_event.name, "error": type(exc).__name__,
+                                                        "count": len(ids)})
 
 
 _batcher = _Batcher()

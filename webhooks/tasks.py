@@ -7,9 +7,10 @@ from celery import shared_task
 from webhooks import services
 
 
-@shared_task(name="webhooks.process_event")
-def process_event(event_id: int) -> str:
-    return services.webhook_event_process(event_id=event_id)
+# takes_many_ids: one message may carry a web process's dispatch batch (webhooks.dispatch).
+@shared_task(name="webhooks.process_event", takes_many_ids=True)
+def process_event(*event_ids: int) -> list[str]:
+    return services.webhook_events_process(event_ids=event_ids)
 
 
 @shared_task(name="webhooks.sweep_received")

@@ -21,12 +21,14 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Sequence
 
 from django.conf import settings
 from django.utils import timezone
 
 from addons.metrics import FLOW_RUNS, FLOW_STEP_SECONDS
 from config.db import save_prepared
+from config.enqueue import enqueue_now
 
 from flows.actions import (
     Outcome,
@@ -73,6 +75,41 @@ def _finish(run: FlowRun, token: str, status: str, error: str = "", *,
 
 def _elapsed_ms(run: FlowRun) -> int:
     return int((timezone.now() - run.created_at).total_seconds() * 1000)
+
+
+def batch_seconds() -> float:
+    """Runs of one delivery not started after this long go back to the queue as a new message."""
+    return float(getattr(settings, "FLOW_RUN_BATCH_SECONDS", 5.0))
+
+
+def flow_runs_execute(*, run_ids: Sequence[int]) -> None:
+    """Execute a delivery's runs in turn (each as ``flow_run_execute``) and schedule their retries.
+
+    A batch stays short: once ``batch_seconds`` have passed, the runs not yet started are
+    re-enqueued. A run that raises was released by ``flow_run_execute`` (the stalled-run sweeper
+    takes it up again) and is logged; the others go on.
+    """
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from flows.tasks import execute_run
+
+    started = time.monotonic()
+    for position, run_id in enumerate(run_ids):
+        if position and time.monotonic() - started > batch_seconds():
+            enqueue_now(execute_run, *run_ids[position:])
+            return
+        try:
+            outcome = flow_run_execute(run_id=int(run_id))
+        except SoftTimeLimitExceeded:  # the task must stop: the rest of the batch goes back to the queue
+            if position + 1 < len(run_ids):
+                enqueue_now(execute_run, *run_ids[position + 1:])
+            raise
+        except Exception:
+            logger.exception("flow_run_execute_failed", extra={"run_id": run_id})
+            continue
+        if outcome.retry_in is not None:
+            # A lost re-enqueue is not fatal: the sweeper re-sends runs whose next attempt is overdue.
+            execute_run.apply_async((run_id,), countdown=outcome.retry_in)
 
 
 def flow_run_execute(*, run_id: int) -> ExecuteOutcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import lru_cache
+from typing import Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -12,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.db import ModelColumns, fetchone_prepared, save_prepared
-from config.enqueue import enqueue_on_commit
+from config.enqueue import coalesced, enqueue_on_commit
 from installations.models import Installation
 from webhooks.extensions import processors
 from webhooks.models import CustomSource, EventStatus, WebhookEvent
@@ -24,6 +25,24 @@ _ERROR_MAX_CHARS = 2000
 
 class _ProcessorFailed(Exception):
     """Raised out of the optimistic pass so its whole transaction rolls back."""
+
+
+def webhook_events_process(*, event_ids: Sequence[int]) -> list[str]:
+    """Process a delivery's events in turn, each as ``webhook_event_process`` in its own transaction.
+
+    What they enqueue (the flow runs they start) goes out as one message once all are done
+    (config.enqueue.coalesced). An event whose processing raises (the database went away) is
+    logged and stays ``received`` for the sweeper; the others go on.
+    """
+    statuses = []
+    with coalesced():
+        for event_id in event_ids:
+            try:
+                statuses.append(webhook_event_process(event_id=int(event_id)))
+            except Exception:
+                logger.exception("webhook_event_process_failed", extra={"event_id": event_id})
+                statuses.append("error")
+    return statuses
 
 
 def webhook_event_process(*, event_id: int) -> str:
