@@ -74,3 +74,28 @@ def test_the_broker_transport_reuses_its_redis_client():
         assert first.ping()
         channel._pool = None  # what kombu does after a connection error: a new pool, a new client
         assert channel._create_client() is not first
+
+
+@needs_redis
+def test_coalesced_enqueues_go_out_as_one_message_per_task(monkeypatch):
+    from config import enqueue
+    from flows.tasks import requeue_stalled_runs
+
+    monkeypatch.setattr(enqueue, "MAX_IDS_PER_MESSAGE", 4)
+    client = redis.Redis.from_url(REDIS_URL)
+    before = {queue: client.llen(queue) for queue in ("flows", "webhooks")}
+    with enqueue.coalesced():
+        enqueue.enqueue_now(execute_run, 1)
+        with enqueue.coalesced():  # nested: part of the outer block
+            enqueue.enqueue_now(execute_run, 2, 3)
+        enqueue.enqueue_now(process_event, 10)
+        enqueue.enqueue_now(requeue_stalled_runs)  # takes no ids: sent at once, not held
+        assert client.llen("flows") == before["flows"] + 1 and client.llen("webhooks") == before["webhooks"]
+        enqueue.enqueue_now(execute_run, 4, 5)
+    sent = {queue: [json.loads(raw) for raw in client.lrange(queue, 0, client.llen(queue) - before[queue] - 1)]
+            for queue in ("flows", "webhooks")}
+    client.lpop("flows", len(sent["flows"]))
+    client.lpop("webhooks", len(sent["webhooks"]))
+    bodies = {queue: sorted(json.loads(base64.b64decode(m["body"]))[0] for m in messages if m["headers"]["task"]
+                            != "flows.requeue_stalled_runs") for queue, messages in sent.items()}
+    assert bodies == {"flows": [[1, 2, 3, 4], [5]], "webhooks": [[10]]}  # at most 4 ids per message

@@ -181,3 +181,24 @@ def test_admin_log_search_filter_payload_and_replay_action(client, installed, st
                                  {"action": "replay_events", "_selected_action": [event.pk]})
     assert response.status_code == 302
     assert WebhookEvent.objects.filter(replay_of=event).count() == 1
+
+
+def test_a_batch_processes_each_event_alone_and_goes_on_after_one_raises(client, installed, only_processors,
+                                                                         monkeypatch):
+    from webhooks.services import processing
+
+    seen = []
+    only_processors(record=lambda e: seen.append(e.pk))
+    ws = installed()
+    events = [_accept(client, ws, id=f"tag-{n}") for n in range(3)]
+    real_lock = processing._lock_received
+
+    def lock(event_id):
+        if event_id == events[1].pk:
+            raise RuntimeError("the database went away")
+        return real_lock(event_id)
+
+    monkeypatch.setattr(processing, "_lock_received", lock)
+    statuses = services.webhook_events_process(event_ids=[e.pk for e in events])
+    assert statuses == ["processed", "error", "processed"] and seen == [events[0].pk, events[2].pk]
+    assert [WebhookEvent.objects.get(pk=e.pk).status for e in events] == ["processed", "received", "processed"]
