@@ -245,6 +245,9 @@ FLOW_STEP_MAX_ATTEMPTS = env.int("FLOW_STEP_MAX_ATTEMPTS", default=3)  # default
 FLOW_STEP_BACKOFF_BASE_SECONDS = env.float("FLOW_STEP_BACKOFF_BASE_SECONDS", default=1.0)
 FLOW_STEP_BACKOFF_MAX_SECONDS = env.float("FLOW_STEP_BACKOFF_MAX_SECONDS", default=60.0)
 FLOW_STEP_RESPONSE_MAX_BYTES = env.int("FLOW_STEP_RESPONSE_MAX_BYTES", default=65536)
+# One task may carry several runs (config.enqueue.coalesced): runs of a delivery not started after
+# this long go back to the queue, so a slow run holds up the others in its batch for at most itself.
+FLOW_RUN_BATCH_SECONDS = env.float("FLOW_RUN_BATCH_SECONDS", default=1.0)
 FLOW_RUN_LEASE_SECONDS = env.float("FLOW_RUN_LEASE_SECONDS", default=60.0)  # a killed worker's run is retaken after
 # TEST-ONLY escape hatch: lets http actions reach loopback/private addresses (metadata stays refused).
 FLOW_HTTP_ALLOW_PRIVATE_NETWORKS = env.bool("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS", default=False)

@@ -79,14 +79,16 @@ def _elapsed_ms(run: FlowRun) -> int:
 
 def batch_seconds() -> float:
     """Runs of one delivery not started after this long go back to the queue as a new message."""
-    return float(getattr(settings, "FLOW_RUN_BATCH_SECONDS", 5.0))
+    return float(getattr(settings, "FLOW_RUN_BATCH_SECONDS", 1.0))
 
 
 def flow_runs_execute(*, run_ids: Sequence[int]) -> None:
     """Execute a delivery's runs in turn (each as ``flow_run_execute``) and schedule their retries.
 
     A batch stays short: once ``batch_seconds`` have passed, the runs not yet started are
-    re-enqueued. A run that raises was released by ``flow_run_execute`` (the stalled-run sweeper
+    re-enqueued, so a slow run (a slow http action, a workspace waiting on its rate limit) delays
+    the others of its batch by at most its own duration; they are few (the events of one web
+    dispatch batch, ~10 ms of webhooks). A run that raises was released by ``flow_run_execute`` (the stalled-run sweeper
     takes it up again) and is logged; the others go on.
     """
     from celery.exceptions import SoftTimeLimitExceeded
