@@ -97,7 +97,10 @@ class BootstrapStep(models.Model):
 class CachedEntity(models.Model):
     """The latest known JSON of one Clockify entity of an installation's workspace."""
 
-    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="cached_entities")
+    # Every index costs each write, and every processed event writes here: the unique key below
+    # (installation, entity_type, entity_id) also serves every lookup by installation and type.
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="cached_entities",
+                                     db_index=False)
     entity_type = models.CharField(max_length=40)  # addons.catalog entity types: "projects", "time-entries"
     entity_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict)
@@ -108,7 +111,6 @@ class CachedEntity(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["installation", "entity_type", "entity_id"], name="uniq_cached_entity"),
         ]
-        indexes = [models.Index(fields=["installation", "entity_type"])]
         verbose_name_plural = "cached entities"
 
     def __str__(self) -> str:

@@ -62,9 +62,14 @@ TERMINAL_RUN_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunSta
 
 
 class FlowRun(models.Model):
-    public_id = models.CharField(max_length=32, unique=True, default=new_run_id, editable=False)
-    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs")
-    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="flow_runs")
+    # A run is inserted and updated twice (claimed, finished) on the hot path, each time in every
+    # index: so none is redundant. The composite indexes below lead with the foreign keys, which
+    # therefore get no index of their own; public_id is unique by a constraint, which (unlike
+    # unique=True) adds no second, LIKE-pattern index.
+    public_id = models.CharField(max_length=32, default=new_run_id, editable=False)
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs", db_index=False)
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="flow_runs",
+                                     db_index=False)
     flow_version = models.PositiveIntegerField()
     definition = models.JSONField()  # the trigger, conditions and actions this run executes
     # The webhook event by id, plus a snapshot of it: runs and events have separate retention,
@@ -75,7 +80,8 @@ class FlowRun(models.Model):
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     conditions_result = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True, default="")
-    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays")
+    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays",
+                                  db_index=False)
     replay_from_step = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -89,6 +95,7 @@ class FlowRun(models.Model):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="uniq_flow_run_public_id"),
             models.UniqueConstraint(
                 fields=["flow", "event_id"],
                 condition=Q(replay_of__isnull=True) & Q(event_id__isnull=False),
@@ -98,8 +105,11 @@ class FlowRun(models.Model):
         indexes = [
             models.Index(fields=["installation", "-created_at"]),
             models.Index(fields=["flow", "-created_at"]),
-            models.Index(fields=["status", "next_attempt_at"]),
+            # The stalled-run sweeper's scan: only runs in flight (finished runs leave the index).
+            models.Index(fields=["next_attempt_at"], condition=Q(status__in=["queued", "running"]),
+                         name="flow_run_in_flight"),
             models.Index(fields=["created_at"]),
+            models.Index(fields=["replay_of"], condition=Q(replay_of__isnull=False), name="flow_run_replay_of"),
         ]
         ordering = ["-created_at", "-id"]
 
@@ -120,7 +130,8 @@ class StepStatus(models.TextChoices):
 
 
 class FlowRunStep(models.Model):
-    run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="steps")
+    # The unique (run, index) key serves every lookup by run: no separate foreign-key index.
+    run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="steps", db_index=False)
     index = models.PositiveSmallIntegerField()
     action_type = models.CharField(max_length=16)
     status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING)
