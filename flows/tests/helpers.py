@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 AUTO_TAG_FLOW = {
@@ -88,3 +89,18 @@ def existing_entry(standin, workspace_id: str, description: str) -> dict[str, An
     entry = copy.deepcopy(next(e for e in entries.values() if e["timeInterval"].get("end")))
     entry["description"] = description
     return entry
+
+
+_event_ids = iter(range(10_000, 1_000_000))
+
+
+def installation_of(api):
+    from installations.models import Installation
+
+    return Installation.objects.get(variant=api.side.variant_slug, workspace_id=api.side.workspace_id)
+
+
+def event(api, payload, event_type="NEW_TIME_ENTRY", event_id=None):
+    """What the webhooks worker hands to processors (webhooks.models.WebhookEvent's interface)."""
+    return SimpleNamespace(pk=event_id or next(_event_ids), installation=installation_of(api), event_type=event_type,
+                           payload=payload, source="clockify", custom_source=None)

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -15,28 +14,14 @@ from config.celery import app as celery_app
 from flows import services
 from flows.models import Flow, FlowRun, FlowRunStep, StepStatus
 from flows.processor import start_flows_for_event
-from flows.tests.helpers import AUTO_TAG_FLOW, existing_entry, flow_doc, http_flow
-from installations.models import Installation
+from flows.tests.helpers import AUTO_TAG_FLOW, event, existing_entry, flow_doc, http_flow, installation_of
 
 pytestmark = pytest.mark.django_db
-
-_event_ids = iter(range(10_000, 1_000_000))
-
 
 @pytest.fixture(autouse=True)
 def fast_backoff(settings):
     settings.FLOW_STEP_BACKOFF_BASE_SECONDS = 0.01
     settings.FLOW_STEP_BACKOFF_MAX_SECONDS = 0.05
-
-
-def installation_of(api) -> Installation:
-    return Installation.objects.get(variant=api.side.variant_slug, workspace_id=api.side.workspace_id)
-
-
-def event(api, payload, event_type="NEW_TIME_ENTRY", event_id=None):
-    """What the webhooks worker hands to processors (webhooks.models.WebhookEvent's interface)."""
-    return SimpleNamespace(pk=event_id or next(_event_ids), installation=installation_of(api), event_type=event_type,
-                           payload=payload, source="clockify", custom_source=None)
 
 
 def run_to_end(run: FlowRun, limit: int = 20) -> FlowRun:
@@ -395,35 +380,3 @@ def test_event_data_cannot_inject_headers(uw, receiver, allow_private):
     run = run_to_end(services.flow_runs_for_event(event=event(uw, {"id": "x\r\nX-Admin: yes"}))[0])
     assert run.status == "failed" and "line break" in run.error and receiver.requests == []
 
-
-def test_a_batch_runs_each_run_and_goes_on_after_one_raises(uw, receiver, allow_private, monkeypatch):
-    from flows.services import leases
-
-    uw.post("/flows", http_flow(receiver.url("/in")))
-    runs = [services.flow_runs_for_event(event=event(uw, {"id": f"te{n}"}))[0] for n in range(3)]
-    real_claim = leases.claim
-
-    def claim(run_id):
-        if run_id == runs[1].pk:
-            raise RuntimeError("the database went away")
-        return real_claim(run_id)
-
-    monkeypatch.setattr(leases, "claim", claim)
-    services.flow_runs_execute(run_ids=[run.pk for run in runs])
-    statuses = [FlowRun.objects.get(pk=run.pk).status for run in runs]
-    assert statuses == ["succeeded", "queued", "succeeded"] and receiver.count("/in") == 2
-
-
-def test_a_batch_sends_what_it_did_not_start_back_to_the_queue(uw, receiver, allow_private, monkeypatch, settings):
-    from flows.services import execution
-    from flows.tasks import execute_run
-
-    uw.post("/flows", http_flow(receiver.url("/in")))
-    runs = [services.flow_runs_for_event(event=event(uw, {"id": f"te{n}"}))[0] for n in range(3)]
-    requeued = []
-    monkeypatch.setattr(execution, "enqueue_now", lambda task, *ids: requeued.append((task, ids)))
-    settings.FLOW_RUN_BATCH_SECONDS = 0  # every run after the first is past the batch's time
-    services.flow_runs_execute(run_ids=[run.pk for run in runs])
-    assert requeued == [(execute_run, (runs[1].pk, runs[2].pk))]
-    assert [FlowRun.objects.get(pk=run.pk).status for run in runs] == ["succeeded", "queued", "queued"]
-    assert receiver.count("/in") == 1

@@ -8,7 +8,6 @@ beat with the webhooks sweeper). The machine's shared PostgreSQL is never touche
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections import Counter

@@ -13,7 +13,6 @@ The machine's shared Redis is never touched.
 from __future__ import annotations
 
 import shutil
-import time
 from collections import Counter
 
 import pytest
