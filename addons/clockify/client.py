@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -102,6 +103,9 @@ def _session() -> requests.Session:
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
+                # The session serves every installation of the process: a cookie one workspace's
+                # answer sets must never be sent with another's calls, so none is kept.
+                session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
                 _sessions.clear()
                 _sessions[pid] = session
     return session

@@ -220,3 +220,40 @@ def test_a_429_pushes_back_the_shared_bucket_even_without_retries(standin_instal
     log = standin.request_log.calls(path_contains="/tags")
     assert [r.status for r in log] == [200, 429, 200]
     assert log[2].ts - log[1].ts >= 0.9
+
+
+def test_cookies_set_by_the_api_are_never_sent_back(settings):
+    """One pooled session serves every installation of a process: a cookie Clockify sets in an
+    answer to one workspace's call (a load balancer's, a bot filter's) must not ride along on
+    another workspace's calls."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen_cookies: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen_cookies.append(self.headers.get("Cookie"))
+            body = b"{}"
+            self.send_response(200)
+            self.send_header("Set-Cookie", "lb=node-7; Path=/")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = {"backend": f"http://127.0.0.1:{server.server_address[1]}/api"}
+        first = ClockifyClient(token="token-a", workspace_id="ws-cookie-a", base_urls=base)
+        second = ClockifyClient(token="token-b", workspace_id="ws-cookie-b", base_urls=base)
+        assert first.get("/v1/user").status == 200 and second.get("/v1/user").status == 200
+        assert first.get("/v1/user").status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen_cookies == [None, None, None]
