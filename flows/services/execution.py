@@ -88,8 +88,8 @@ def flow_runs_execute(*, run_ids: Sequence[int]) -> None:
     A batch stays short: once ``batch_seconds`` have passed, the runs not yet started are
     re-enqueued, so a slow run (a slow http action, a workspace waiting on its rate limit) delays
     the others of its batch by at most its own duration; they are few (the events of one web
-    dispatch batch, ~10 ms of webhooks). A run that raises was released by ``flow_run_execute`` (the stalled-run sweeper
-    takes it up again) and is logged; the others go on.
+    dispatch batch, ~10 ms of webhooks). A run that raises was released by ``flow_run_execute``
+    (the stalled-run sweeper takes it up again) and is logged; the others go on.
     """
     from celery.exceptions import SoftTimeLimitExceeded
 
