@@ -9,9 +9,11 @@ and a prepared plan (psycopg caches it per connection).
 It also skips Django's per-request health check (a ``SELECT 1`` round trip before the first query
 of a request) and checks afterwards instead: when the statement fails because the persistent
 connection died (PostgreSQL restarted), and no transaction is open, the connection is replaced
-and the statement runs once more. That is safe for statements that are idempotent on retry (the
-webhook INSERT is deduplicated by its unique key). Inside a transaction the error propagates, as
-Django's own cursor would let it.
+and the statement runs once more. The statement may have run before the connection died, so
+every caller must be safe to repeat: the webhook INSERT is deduplicated by its unique key; a
+repeated run claim finds the lease taken and the run waits for it to expire; a repeated step
+INSERT fails on the (run, index) key; the updates are idempotent. Inside a transaction the error
+propagates, as Django's own cursor would let it.
 
 Not for use with a transaction-pooling proxy (PgBouncer in transaction mode): prepared statements
 are per server connection. Other backends (SQLite in embedded mode) go through Django's cursor.
