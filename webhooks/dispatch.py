@@ -87,9 +87,9 @@ class _Batcher:
         for broker, event_id in batch:
             by_broker.setdefault(broker, []).append(event_id)
         for broker, ids in by_broker.items():
-            messages = [task_message(process_event, tuple(ids[start:start + MAX_IDS_PER_MESSAGE]))
-                        for start in range(0, len(ids), MAX_IDS_PER_MESSAGE)]
-            try:
+            try:  # whatever fails, this thread must live on: the next batches depend on it
+                messages = [task_message(process_event, tuple(ids[start:start + MAX_IDS_PER_MESSAGE]))
+                            for start in range(0, len(ids), MAX_IDS_PER_MESSAGE)]
                 redis_client(broker).lpush(task_queue(process_event), *messages)
             except Exception as exc:  # broker down: the sweeper re-enqueues from the database
                 logger.warning("enqueue_failed", extra={"task": process_event.name, "error": type(exc).__name__,

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from addons.metrics import FLOW_RUNS, FLOW_STEP_SECONDS
-from config.db import save_prepared
+from config.db import insert_prepared, save_prepared
 from config.enqueue import enqueue_now
 
 from flows.actions import (
@@ -95,23 +95,28 @@ def flow_runs_execute(*, run_ids: Sequence[int]) -> None:
 
     from flows.tasks import execute_run
 
+    def requeue(rest) -> None:  # one message each, so that free threads take them in parallel
+        for run_id in rest:
+            enqueue_now(execute_run, run_id)
+
     started = time.monotonic()
     for position, run_id in enumerate(run_ids):
         if position and time.monotonic() - started > batch_seconds():
-            enqueue_now(execute_run, *run_ids[position:])
+            requeue(run_ids[position:])
             return
         try:
             outcome = flow_run_execute(run_id=int(run_id))
         except SoftTimeLimitExceeded:  # the task must stop: the rest of the batch goes back to the queue
-            if position + 1 < len(run_ids):
-                enqueue_now(execute_run, *run_ids[position + 1:])
+            requeue(run_ids[position + 1:])
             raise
         except Exception:
             logger.exception("flow_run_execute_failed", extra={"run_id": run_id})
             continue
         if outcome.retry_in is not None:
-            # A lost re-enqueue is not fatal: the sweeper re-sends runs whose next attempt is overdue.
-            execute_run.apply_async((run_id,), countdown=outcome.retry_in)
+            try:
+                execute_run.apply_async((run_id,), countdown=outcome.retry_in)
+            except Exception as exc:  # broker down: the sweeper re-sends runs whose next attempt is overdue
+                logger.warning("enqueue_failed", extra={"task": execute_run.name, "error": type(exc).__name__})
 
 
 def flow_run_execute(*, run_id: int) -> ExecuteOutcome:
@@ -175,7 +180,7 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
         step.attempts += 1
         step.request = prepared.summary()
         step.started_at = step.started_at or now
-        save_prepared(step)  # committed before the request leaves: see the module docstring
+        _record_sending(step)  # committed before the request leaves: see the module docstring
         outcome = _send(run, index, prepared, effective)
         FLOW_STEP_SECONDS.labels(type=prepared.action_type).observe(outcome.duration_ms / 1000)
         step.status_code = outcome.status_code
@@ -207,6 +212,19 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
             step.error += f" (gave up after {step.attempts} attempts)"
         return _fail_step(run, token, step, step.error)
     return _finish(run, token, RunStatus.SUCCEEDED)
+
+
+def _record_sending(step: FlowRunStep) -> None:
+    if not step._state.adding:
+        save_prepared(step)
+        return
+    if insert_prepared(step, on_conflict='("run_id", "index") DO NOTHING'):  # "index": a reserved word
+        return
+    # The row is there already. Ours, if config.db repeated the INSERT after the connection died
+    # before its reply (same timestamp, to the microsecond): adopt it. Anything else is an error.
+    step.pk = FlowRunStep.objects.values_list("pk", flat=True).get(
+        run_id=step.run_id, index=step.index, status=StepStatus.SENDING, started_at=step.started_at)
+    step._state.adding = False
 
 
 def _fail_step(run: FlowRun, token: str, step: FlowRunStep, error: str) -> ExecuteOutcome:

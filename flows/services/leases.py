@@ -58,16 +58,17 @@ def _claim_statement() -> tuple[str, ModelColumns, ModelColumns]:
     runs = ModelColumns(FlowRun, "r", exclude=("conditions_result",))
     installations = ModelColumns(Installation, "i")
     # "old" is the row before this update (RETURNING sees it updated): a first start is a queued
-    # run that was never started nor leased, as in the ORM path above.
+    # run that was never started nor leased, as in the ORM path above. A lease with our own token
+    # is ours: config.db repeats the statement once when the connection died before its reply.
     table = FlowRun._meta.db_table
     sql = (
         f"UPDATE {table} r SET status = '{_word(RunStatus.RUNNING)}', lease_token = %s, "
         "lease_until = %s, started_at = COALESCE(r.started_at, %s) "
         f"FROM {Installation._meta.db_table} i, "
-        f"(SELECT started_at, status, lease_until FROM {table} WHERE id = %s FOR UPDATE) old "
+        f"(SELECT started_at, status, lease_until FROM {table} WHERE id = %s FOR NO KEY UPDATE) old "
         f"WHERE r.id = %s AND i.id = r.installation_id "
         f"AND r.status IN ('{_word(RunStatus.QUEUED)}', '{_word(RunStatus.RUNNING)}') "
-        "AND (r.lease_until IS NULL OR r.lease_until < %s) "
+        "AND (r.lease_until IS NULL OR r.lease_until < %s OR r.lease_token = %s) "
         f"RETURNING old.status = '{_word(RunStatus.QUEUED)}' AND old.started_at IS NULL "
         f"AND old.lease_until IS NULL, {runs.sql}, {installations.sql}"
     )
@@ -76,7 +77,7 @@ def _claim_statement() -> tuple[str, ModelColumns, ModelColumns]:
 
 def _claim_prepared(run_id: int, token: str, now, until) -> Claim | None:
     sql, runs, installations = _claim_statement()
-    row = fetchone_prepared(sql, [token, until, now, run_id, run_id, now])
+    row = fetchone_prepared(sql, [token, until, now, run_id, run_id, now, token])
     if row is None:
         return None
     run = runs.build(row, 1)

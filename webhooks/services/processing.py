@@ -34,11 +34,15 @@ def webhook_events_process(*, event_ids: Sequence[int]) -> list[str]:
     (config.enqueue.coalesced). An event whose processing raises (the database went away) is
     logged and stays ``received`` for the sweeper; the others go on.
     """
+    from celery.exceptions import SoftTimeLimitExceeded
+
     statuses = []
     with coalesced():
         for event_id in event_ids:
             try:
                 statuses.append(webhook_event_process(event_id=int(event_id)))
+            except SoftTimeLimitExceeded:  # the task must stop; the rest stays received for the sweeper
+                raise
             except Exception:
                 logger.exception("webhook_event_process_failed", extra={"event_id": event_id})
                 statuses.append("error")
