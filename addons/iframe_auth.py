@@ -16,13 +16,15 @@ from typing import Any, Callable
 from django.http import HttpRequest, JsonResponse
 from rest_framework import authentication, exceptions, permissions
 
-from addons.tokens import TokenError, verify_clockify_token
+from addons.tokens import ACCEPTS_USER, TokenError, verify_clockify_token
 from addons.variants import Variant
 from installations.models import Installation, InstallationStatus
 
 logger = logging.getLogger("addons.iframe_auth")
 
-ADMIN_ROLES = frozenset({"OWNER", "ADMIN"})
+# Clockify's workspace roles that manage the add-on; every other role (TEAM_MANAGER,
+# PROJECT_MANAGER, USER, ...) reads. Clockify names its admins WORKSPACE_ADMIN (ADMIN in some tokens).
+ADMIN_ROLES = frozenset({"OWNER", "WORKSPACE_ADMIN", "ADMIN"})
 
 
 class IframeAuthError(Exception):
@@ -84,13 +86,11 @@ def token_from_request(request: HttpRequest) -> str | None:
 def authenticate_iframe_user(request: HttpRequest, variant: Variant) -> IframeUser:
     """Verify the user token and load its installation, or raise ``IframeAuthError``."""
     token = token_from_request(request)
-    try:
-        verified = verify_clockify_token(token, expected_sub=variant.key, log_context={"variant": variant.slug,
-                                                                                       "token": "user"})
+    try:  # only a user token: never the installation's, a lifecycle or a webhook token
+        verified = verify_clockify_token(token, expected_sub=variant.key, accept=ACCEPTS_USER,
+                                         log_context={"variant": variant.slug, "endpoint": "page"})
     except TokenError as exc:
         raise IframeAuthError(exc.reason) from None
-    if "exp" not in verified.claims:  # user tokens always expire; one that does not is not a user token
-        raise IframeAuthError("missing_expiry")
     installation = (
         Installation.objects.filter(variant=variant.slug, workspace_id=verified.workspace_id)
         .exclude(status=InstallationStatus.DELETED)
@@ -126,7 +126,7 @@ class IsIframeUser(permissions.BasePermission):
 
 
 class IsWorkspaceAdmin(permissions.BasePermission):
-    """OWNER or ADMIN of the workspace."""
+    """OWNER or (WORKSPACE_)ADMIN of the workspace."""
 
     message = "This action needs a workspace OWNER or ADMIN."
 

@@ -24,7 +24,8 @@ from clockify_standin.signing import TokenMinter
 if TYPE_CHECKING:
     from clockify_standin.server import StandinServer
 
-ROLES = ("OWNER", "ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER", "USER")
+# Clockify's workspace roles (ADMIN: the short form some tokens carry).
+ROLES = ("OWNER", "WORKSPACE_ADMIN", "ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER", "USER")
 
 
 @dataclass

@@ -1,7 +1,12 @@
 """Clockify lifecycle endpoints: INSTALLED, DELETED, SETTINGS_UPDATED, STATUS_CHANGED.
 
 Order of checks: token (401) -> body (400) -> token/body workspace agreement (403) ->
-installation state. Every rejection is logged with a reason key, never with the token.
+INSTALLED's own tokens (401) -> installation state. Every rejection is logged with a reason
+key, never with the token, and changes nothing.
+
+Only Clockify drives the lifecycle: the header token must be a lifecycle token
+(``ACCEPTS_LIFECYCLE``). A member's user token, the installation token and the webhook tokens
+are all Clockify-signed for the workspace too, and are refused as ``wrong_token_kind``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from addons.tokens import TokenError, verify_clockify_token
+from addons.tokens import (
+    ACCEPTS_INSTALLATION, ACCEPTS_LIFECYCLE, ACCEPTS_WEBHOOK, TokenError, verify_clockify_token,
+)
 from addons.variants import Variant
 from installations import selectors, services
 from installations.lifecycle import LifecyclePayload, PayloadError, parse_lifecycle_body
@@ -46,6 +53,7 @@ def lifecycle(request: HttpRequest, variant: Variant, lifecycle_slug: str) -> Js
         token = verify_clockify_token(
             _lifecycle_token(request),
             expected_sub=variant.key,
+            accept=ACCEPTS_LIFECYCLE,
             log_context={"variant": variant.slug, "lifecycle": lifecycle_type},
         )
     except TokenError as exc:
@@ -80,12 +88,26 @@ def _installed(*, variant: Variant, payload: LifecyclePayload) -> JsonResponse:
         installation_token = verify_clockify_token(
             body["authToken"],
             expected_sub=variant.key,
+            accept=ACCEPTS_INSTALLATION,
             workspace_id=payload.workspace_id,
             addon_id=payload.addon_id,
-            log_context={"variant": variant.slug, "lifecycle": "INSTALLED", "token": "installation"},
+            log_context={"variant": variant.slug, "lifecycle": "INSTALLED", "field": "authToken"},
         )
     except TokenError as exc:
         return _reject(401, f"installation_token_{exc.reason}", "installation token rejected", **ctx)
+    # Each webhook's token is what later authenticates that webhook: Clockify's, for this installation.
+    for index, hook in enumerate(body.get("webhooks") or []):
+        try:
+            verify_clockify_token(
+                hook["authToken"],
+                expected_sub=variant.key,
+                accept=ACCEPTS_WEBHOOK,
+                workspace_id=payload.workspace_id,
+                addon_id=payload.addon_id,
+                log_context={"variant": variant.slug, "lifecycle": "INSTALLED", "field": f"webhooks[{index}].authToken"},
+            )
+        except TokenError as exc:
+            return _reject(401, f"webhook_token_{exc.reason}", f"webhooks[{index}].authToken rejected", **ctx)
     installation = services.installation_install(
         variant=variant,
         workspace_id=payload.workspace_id,

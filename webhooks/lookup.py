@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from addons.tokens import TokenError, verify_clockify_token
+from addons.tokens import ACCEPTS_WEBHOOK, TokenError, verify_clockify_token
 from addons.variants import Variant
 from installations.models import Installation, InstallationStatus, WebhookSubscription
 
@@ -71,7 +71,8 @@ def clear_caches() -> None:
 
 
 def verified_claims(token: str, token_sha256: str, *, variant: Variant, log_context: dict) -> dict[str, Any]:
-    """Claims of a genuine Clockify token for this variant, or ``TokenError``."""
+    """Claims of a genuine Clockify webhook token for this variant, or ``TokenError`` (another
+    kind of token, e.g. a member's user token, is ``wrong_token_kind`` and never cached)."""
     key = (
         token_sha256, variant.key, settings.CLOCKIFY_PUBLIC_KEY, settings.CLOCKIFY_PUBLIC_KEY_FILE,
         settings.REQUIRE_SIGNATURE_VERIFICATION,
@@ -79,7 +80,8 @@ def verified_claims(token: str, token_sha256: str, *, variant: Variant, log_cont
     claims = _verified.get(key)
     if claims is not None:
         return claims
-    claims = verify_clockify_token(token, expected_sub=variant.key, log_context=log_context).claims
+    claims = verify_clockify_token(token, expected_sub=variant.key, accept=ACCEPTS_WEBHOOK,
+                                   log_context=log_context).claims
     if not claims.get("workspaceId") or not isinstance(claims.get("workspaceId"), str):
         raise TokenError("missing_workspace")
     ttl = _NO_EXPIRY_TTL

@@ -34,7 +34,10 @@ def test_valid_user_token_names_installation_and_role(installed):
         (lambda ws, keys: ws.minter.user_token(ttl_seconds=-600), "expired"),
         (lambda ws, keys: ws.minter.sign({**ws.minter.base_claims(), "exp": 9999999999}, key=keys.private_pem),
          "bad_signature"),
-        (lambda ws, keys: ws.minter.webhook_token(), "missing_expiry"),
+        (lambda ws, keys: ws.minter.webhook_token(), "wrong_token_kind"),
+        (lambda ws, keys: ws.minter.lifecycle_token(), "wrong_token_kind"),
+        (lambda ws, keys: ws.minter.installation_token(), "wrong_token_kind"),
+        (lambda ws, keys: ws.minter.sign(ws.minter.base_claims(user="u", workspaceRole="OWNER")), "wrong_token_kind"),
         (lambda ws, keys: ws.minter.user_token(workspaceId="another-ws"), "unknown_installation"),
         (lambda ws, keys: ws.minter.user_token(addonId="stale-addon"), "addon_mismatch"),
         (lambda ws, keys: ws.minter.user_token(sub="other-addon"), "wrong_addon_key"),
@@ -59,3 +62,25 @@ def test_deleted_installation_is_rejected(installed, client):
     with pytest.raises(IframeAuthError) as exc:
         authenticate_iframe_user(_request(ws.minter.user_token()), ws.variant)
     assert exc.value.reason == "unknown_installation"
+
+
+# --- roles (issue 14, reproduction 6): Clockify's admins are WORKSPACE_ADMIN ------------------------
+
+
+@pytest.mark.parametrize("role, manages", [
+    ("OWNER", True), ("WORKSPACE_ADMIN", True), ("ADMIN", True),
+    ("TEAM_MANAGER", False), ("PROJECT_MANAGER", False), ("USER", False), ("", False), ("owner", False),
+])
+def test_workspace_admin_admin_and_owner_manage_every_other_role_reads(installed, client, role, manages):
+    ws = installed("universal-webhook")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {ws.minter.user_token(role=role, user_id='someone')}"}
+    flow = {"name": "Tag", "trigger": {"events": ["NEW_TAG"]},
+            "actions": [{"type": "clockify", "operation": "createNewTag", "body": {"name": "x"}}]}
+    created = client.post("/universal-webhook/api/v1/flows", data=flow, content_type="application/json", **auth)
+    assert created.status_code == (201 if manages else 403), created.content
+    assert client.get("/universal-webhook/api/v1/flows", **auth).status_code == 200  # every role reads
+    runs = client.get("/universal-webhook/api/v1/runs", **auth)
+    assert runs.status_code == (200 if manages else 403)
+    page = client.get("/universal-webhook/ui/flows/new", {"auth_token": ws.minter.user_token(role=role)})
+    assert page.status_code == 200
+    assert (b'id="read-only-note"' in page.content) is not manages

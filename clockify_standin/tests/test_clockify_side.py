@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from addons.catalog import EVENTS
-from addons.tokens import verify_clockify_token
+from addons.tokens import ACCEPTS_USER, verify_clockify_token
 from addons.variants import VARIANTS
 from clockify_standin.payloads import webhook_body
 from installations import selectors
@@ -72,11 +72,12 @@ def test_django_client_adapter_and_bad_inputs(client, clockify_side, foreign_key
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", ["OWNER", "ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER", "USER"])
+@pytest.mark.parametrize("role", ["OWNER", "WORKSPACE_ADMIN", "ADMIN", "TEAM_MANAGER", "PROJECT_MANAGER", "USER"])
 def test_user_tokens_verify_as_clockify_tokens(client, clockify_side, standin, role):
     side = clockify_side("universal-webhook", platform=client, standin=standin)
     token = side.user_token(role=role, ttl_seconds=60, theme="DARK")
-    claims = verify_clockify_token(token, expected_sub=side.addon_key, workspace_id=side.workspace_id).claims
+    claims = verify_clockify_token(token, expected_sub=side.addon_key, accept=ACCEPTS_USER,
+                                   workspace_id=side.workspace_id).claims
     assert claims["workspaceRole"] == role and claims["theme"] == "DARK"
     assert claims["backendUrl"] == standin.backend_url and claims["reportsUrl"] == standin.reports_url
     assert claims["exp"] - claims["iat"] == 60

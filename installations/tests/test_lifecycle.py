@@ -159,7 +159,8 @@ def test_missing_fields_are_named(client, make_workspace):
 def test_unknown_webhook_path_is_400_and_nothing_half_written(client, make_workspace):
     ws = make_workspace("api-studio")
     body = ws.installed_body()
-    body["webhooks"].append({"path": "/api-studio/webhooks/not-ours", "webhookType": "ADDON", "authToken": "t"})
+    body["webhooks"].append({"path": "/api-studio/webhooks/not-ours", "webhookType": "ADDON",
+                             "authToken": ws.minter.webhook_token()})
     response = ws.lifecycle(client, "INSTALLED", body)
     assert response.status_code == 400
     _assert_nothing_stored()
