@@ -1,7 +1,10 @@
 """Structured JSON logs, and the one redaction filter every handler uses.
 
 Tokens, secrets and personal fields (emails, names, descriptions) never reach a log line:
-the filter masks them in ``extra`` fields and scrubs JWT-shaped strings from messages.
+the filter masks them in ``extra`` fields and scrubs JWT-shaped strings and secret-named
+query parameters from messages. A request (Django puts one on every 4xx/5xx record) is written
+as its method and path only: its query string carries the iframe's ``auth_token``. Any other
+object is written as its scrubbed text, never as whatever its ``repr`` holds.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# ?auth_token=..., &api_key=..., &X-Amz-Signature=... in a URL or request line.
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|secret|password|passwd|signature|key|code|auth)[a-z0-9_.-]*)=)[^&;#\s\"']*"
+)
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -44,6 +51,19 @@ def current_log_context() -> dict[str, Any]:
     return dict(_LOG_CONTEXT.get())
 
 
+def _is_request(value: Any) -> bool:
+    from django.http import HttpRequest
+
+    return isinstance(value, HttpRequest)
+
+
+def loggable(value: Any) -> Any:
+    """A JSON-native stand-in for an object: a request's method and path, else scrubbed text."""
+    if _is_request(value):
+        return {"method": value.method, "path": value.path}
+    return scrub_text(str(value))
+
+
 def redact_value(key: str, value: Any) -> Any:
     if key.lower() in SENSITIVE_KEYS:
         return REDACTED
@@ -53,20 +73,39 @@ def redact_value(key: str, value: Any) -> Any:
         return [redact_value("", v) for v in value]
     if isinstance(value, str):
         return scrub_text(value)
-    return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return loggable(value)
 
 
 def scrub_text(text: str) -> str:
-    return _EMAIL_RE.sub(REDACTED, _JWT_RE.sub(REDACTED, text))
+    return _EMAIL_RE.sub(REDACTED, _SECRET_PARAM_RE.sub(rf"\1{REDACTED}", _JWT_RE.sub(REDACTED, text)))
+
+
+def _message_arg(value: Any) -> Any:
+    # Numbers stay numbers (%d); everything else becomes scrubbed text before %-formatting.
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if _is_request(value):
+        return value.path
+    return scrub_text(value if isinstance(value, str) else str(value))
 
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = scrub_text(record.msg)
         if record.args:
-            record.args = tuple(redact_value("", a) for a in record.args) if isinstance(record.args, tuple) else \
-                redact_value("", record.args)
+            if isinstance(record.args, tuple):
+                args: Any = tuple(_message_arg(a) for a in record.args)
+            else:  # a single mapping argument (%(name)s formatting)
+                args = redact_value("", record.args)
+            try:  # scrubbed once formatted: a secret may span the template and an argument
+                record.msg, record.args = scrub_text(str(record.msg) % args), None
+            except (TypeError, ValueError, KeyError):  # a broken call: logging reports it as usual
+                record.msg, record.args = scrub_text(str(record.msg)), args
+        elif isinstance(record.msg, str):
+            record.msg = scrub_text(record.msg)
+        else:
+            record.msg = loggable(record.msg)
         for key, value in list(vars(record).items()):
             if key not in _STANDARD_ATTRS:
                 setattr(record, key, redact_value(key, value))
@@ -79,7 +118,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": scrub_text(record.getMessage()),
         }
         payload.update(_LOG_CONTEXT.get())
         for key, value in vars(record).items():
@@ -87,4 +126,4 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = scrub_text(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str)
+        return json.dumps(payload, default=loggable)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +105,22 @@ def installed(make_workspace, client, db):
         return ws
 
     return _install
+
+
+@pytest.fixture
+def log_lines():
+    """``log_lines() -> str``: every line production would write during the test (the console
+    handler's filter and formatter, tests.logcheck), at every level."""
+    from tests.logcheck import FormattedLines
+
+    stream = io.StringIO()
+    handler = FormattedLines(stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream.getvalue
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)

@@ -1,6 +1,8 @@
 import json
 import logging
 
+import pytest
+
 from addons.logging import JsonFormatter, RedactingFilter, bind_log_context, clear_log_context
 
 
@@ -47,3 +49,59 @@ def test_nul_bytes_in_urls_are_refused_with_400(client):
     assert client.get("/api-studio/manifest", {"q": "a\x00b"}).status_code == 400
     assert client.get("/api-studio/api/v1/runs/%00x").status_code == 400
     assert client.get("/api-studio/manifest").status_code == 200
+
+
+# --- no token in any log line (issue 14, reproduction 3) -----------------------------------------
+
+
+def _leaks(text: str, token: str) -> bool:
+    return token in text or token.rsplit(".", 1)[-1] in text
+
+
+@pytest.mark.django_db
+def test_a_refused_page_never_writes_the_user_token(installed, client, log_lines):
+    ws = installed("universal-webhook")
+    token = ws.minter.user_token(role="USER")
+    response = client.get("/universal-webhook/ui/webhooks/1", {"auth_token": token})  # admins only
+    assert response.status_code == 403
+    text = log_lines()
+    assert "Forbidden: /universal-webhook/ui/webhooks/1" in text  # the 4xx line is written ...
+    assert not _leaks(text, token) and "auth_token" not in text  # ... without the query string
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/universal-webhook/ui/no-such-page", "/universal-webhook/api/v1/runs/nope",
+                                  "/nowhere"])
+def test_not_found_pages_never_write_the_query_string(installed, client, log_lines, path):
+    ws = installed("universal-webhook")
+    token = ws.minter.user_token(role="OWNER")
+    response = client.get(path, {"auth_token": token, "api_key": "k" * 30},
+                          HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 404
+    text = log_lines()
+    assert "Not Found" in text
+    assert not _leaks(text, token) and "k" * 30 not in text
+
+
+def test_a_request_object_is_logged_as_method_and_path_only(rf):
+    request = rf.get("/universal-webhook/ui/dashboard", {"auth_token": "abc.def.ghi", "page": "2"})
+    line = _render("Forbidden: %s", request.path, request=request, status_code=403)
+    assert line["request"] == {"method": "GET", "path": "/universal-webhook/ui/dashboard"}
+    assert "auth_token" not in json.dumps(line) and "abc.def.ghi" not in json.dumps(line)
+
+
+def test_query_string_secrets_in_messages_are_redacted():
+    line = _render('"GET /x?auth_token=%s&page=2&api_key=%s HTTP/1.1" 403', "opaque-value", "another-value",
+                   server_time="now")
+    assert "opaque-value" not in line["msg"] and "another-value" not in line["msg"] and "page=2" in line["msg"]
+
+
+def test_objects_that_print_a_token_are_scrubbed():
+    jwt_like = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl"
+
+    class Leaky:
+        def __str__(self) -> str:
+            return f"<thing holding {jwt_like}>"
+
+    line = _render("value %s", Leaky(), thing=Leaky())
+    assert jwt_like not in json.dumps(line)
