@@ -17,6 +17,7 @@ from bootstrap.models import CachedEntity
 from config.db import execute_prepared
 from installations.models import Installation, InstallationStatus
 from installations.retention import RetentionPolicy, retention_apply
+from webhooks.models import EventSource
 
 logger = logging.getLogger("bootstrap.cache")
 
@@ -67,9 +68,13 @@ def _event_time(event: Any) -> datetime:
 def cached_entity_apply_event(event: Any) -> None:
     """Webhook processor: created/updated events upsert the entity, deleted events remove it.
 
-    Idempotent (a replay changes nothing) and ordered by the event's acceptance time: a row
+    Only events from Clockify (``source == clockify``) count. Idempotent (a replay changes
+    nothing) and ordered by the event's acceptance time: a row
     changed later (by a newer event or a bootstrap fetch) is not overwritten by an older event.
     """
+    if getattr(event, "source", None) != EventSource.CLOCKIFY:
+        # A custom source's sender chooses its own "type": only Clockify speaks for Clockify's entities.
+        return
     spec = EVENTS.get(getattr(event, "event_type", ""))
     installation: Installation = event.installation
     payload = getattr(event, "payload", None)

@@ -116,3 +116,33 @@ def test_every_entity_bearing_sample_event_updates_the_cache(standin_install, cl
             assert cached is not None and cached.items() >= {k: v for k, v in body.items()}.items(), spec.name
         checked += 1
     assert checked >= 40
+
+
+# --- only Clockify's events touch the cache (issue 14, reproduction 4) -----------------------------
+
+
+@pytest.mark.parametrize("declared_type, changes", [
+    ("PROJECT_UPDATED", {"name": "Owned by a stranger"}),
+    ("PROJECT_DELETED", {}),
+    ("NEW_PROJECT", {"name": "Injected"}),
+])
+def test_a_custom_delivery_never_touches_cached_clockify_entities(standin_install, client, declared_type, changes):
+    from webhooks.models import WebhookEvent
+    from webhooks.services import custom_source_create
+    from webhooks.services.processing import webhook_event_process
+    from webhooks.tests.conftest import standard_headers
+
+    ws, installation = standin_install("universal-webhook", size=None)
+    project = {"id": "p1", "name": "Apollo", "workspaceId": ws.workspace_id}
+    cached_entities_upsert(installation=installation, entity_type="projects", items=[project])
+    source, secret = custom_source_create(installation=installation, name="Third party")
+    forged_id = "p2" if declared_type == "NEW_PROJECT" else "p1"
+    body = json.dumps({"type": declared_type, "id": forged_id, "workspaceId": ws.workspace_id, **changes}).encode()
+    response = client.post(f"/universal-webhook/webhooks/custom/{source.public_id}", data=body,
+                           content_type="application/json", **standard_headers(secret, body))
+    assert response.status_code == 200, response.content
+    event = WebhookEvent.objects.get(custom_source=source)
+    assert event.source == "custom" and event.event_type == declared_type  # stored as the sender declared it
+    assert webhook_event_process(event_id=event.pk) == "processed", event.error
+    assert entity_get(installation=installation, entity_type="projects", entity_id="p1") == project
+    assert entity_get(installation=installation, entity_type="projects", entity_id="p2") is None
