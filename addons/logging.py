@@ -25,7 +25,7 @@ SENSITIVE_KEYS = frozenset(
         "cookie", "set-cookie",
     }
 )
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 # ?auth_token=..., &api_key=..., &X-Amz-Signature=... in a URL or request line.
 _SECRET_PARAM_RE = re.compile(
     r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|secret|password|passwd|signature|key|code|auth)[a-z0-9_.-]*)=)[^&;#\s\"']*"
@@ -79,7 +79,7 @@ def redact_value(key: str, value: Any) -> Any:
 
 
 def scrub_text(text: str) -> str:
-    return _EMAIL_RE.sub(REDACTED, _SECRET_PARAM_RE.sub(rf"\1{REDACTED}", _JWT_RE.sub(REDACTED, text)))
+    return _EMAIL_RE.sub(REDACTED, _SECRET_PARAM_RE.sub(rf"\1{REDACTED}", JWT_RE.sub(REDACTED, text)))
 
 
 def _message_arg(value: Any) -> Any:

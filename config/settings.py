@@ -220,6 +220,10 @@ WEBHOOK_PURGE_TIME_BUDGET_SECONDS = env.float("WEBHOOK_PURGE_TIME_BUDGET_SECONDS
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2621440)
 
 # --- Clockify API client ---------------------------------------------------------------------------
+# Hosts the client may call (addons.clockify.hosts): Clockify's API (api.clockify.me), reports, locations,
+# screenshots, pto (*.api.clockify.me), regional (euc1.clockify.me, ...), developer and subdomain hosts.
+# The stand-in and tests add loopback explicitly.
+CLOCKIFY_API_HOSTS = env.list("CLOCKIFY_API_HOSTS", default=["api.clockify.me", "*.clockify.me"])
 CLOCKIFY_HTTP_TIMEOUT_SECONDS = env.float("CLOCKIFY_HTTP_TIMEOUT_SECONDS", default=15.0)
 CLOCKIFY_MAX_RETRIES = env.int("CLOCKIFY_MAX_RETRIES", default=5)
 CLOCKIFY_WORKSPACE_RATE_LIMIT = env.int("CLOCKIFY_WORKSPACE_RATE_LIMIT", default=50)

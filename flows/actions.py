@@ -99,7 +99,7 @@ def installation_fields(installation) -> dict[str, Any]:
         "addonUserId": installation.addon_user_id,
         "variant": installation.variant,
         "plan": installation.variant_spec.plan.value,
-        "backendUrl": installation.backend_url or installation.api_url,
+        "backendUrl": installation.backend_url,
         "reportsUrl": installation.reports_url,
     }
 
@@ -129,8 +129,7 @@ def _operation(ref: str, installation):
 def _base_url(installation, host: str) -> str:
     field_name = {"backend": "backend_url", "reports": "reports_url", "pto": "pto_url",
                   "locations": "locations_url", "screenshots": "screenshots_url"}.get(host, "backend_url")
-    base = getattr(installation, field_name, "") or (installation.api_url if host == "backend" else "")
-    return base.rstrip("/")
+    return getattr(installation, field_name, "").rstrip("/")
 
 
 def build_request(action: dict[str, Any], ctx: Context, *, installation, effective: dict[str, Any]) -> PreparedRequest:

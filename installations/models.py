@@ -21,7 +21,8 @@ class Installation(models.Model):
     status = models.CharField(max_length=16, choices=InstallationStatus.choices, default=InstallationStatus.ACTIVE)
     # The installation token (X-Addon-Token), Fernet-encrypted; empty once deleted.
     token_encrypted = models.TextField(blank=True, default="", editable=False)
-    # API base URLs from the installation token's claims and the INSTALLED body (never hard-coded).
+    # API base URLs from the installation token's signed claims (never hard-coded); api_url is the
+    # unsigned INSTALLED body's, kept for support staff and never called.
     api_url = models.URLField(max_length=300, blank=True, default="")
     backend_url = models.URLField(max_length=300, blank=True, default="")
     reports_url = models.URLField(max_length=300, blank=True, default="")

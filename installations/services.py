@@ -93,10 +93,10 @@ def installation_install(
     installation.addon_user_id = addon_user_id
     installation.owner_user_id = str(token_claims.get("user", ""))
     installation.api_url = api_url
+    # API bases come from the installation token's signed claims only; the body's apiUrl is kept
+    # for support staff and never called.
     for claim, field_name in _URL_CLAIMS.items():
         setattr(installation, field_name, str(token_claims.get(claim, "") or ""))
-    if not installation.backend_url and api_url:
-        installation.backend_url = api_url
     installation.token_encrypted = crypto.encrypt(auth_token)
     installation.status = InstallationStatus.ACTIVE
     installation.status_changed_at = now

@@ -1,8 +1,9 @@
 """The one Clockify API client of the platform.
 
 ``ClockifyClient.for_installation(installation)`` sends ``X-Addon-Token`` (the installation's,
-decrypted from the store, or a user token) to the installation's own base URLs (from the token
-claims: backend, reports, pto, ...; never hard-coded). Every attempt first takes a slot from
+decrypted from the store, or a user token) to the installation's own base URLs (from the signed
+token claims: backend, reports, pto, ...; never hard-coded, never from an unsigned body), and only
+to Clockify's hosts (``addons.clockify.hosts``). Every attempt first takes a slot from
 the per-workspace token bucket shared by all processes (``ratelimit``), then goes through a
 pooled session. Connection errors, timeouts, 429 and 5xx are retried with capped exponential
 backoff and full jitter (a ``Retry-After`` wins when present, and a 429 also pushes back every
@@ -30,6 +31,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from addons.clockify import ratelimit
+from addons.clockify.hosts import api_url_allowed
 from addons.metrics import CLOCKIFY_CALLS, RATE_LIMIT_WAIT_SECONDS
 
 if TYPE_CHECKING:
@@ -167,15 +169,22 @@ class ClockifyClient:
         from installations.selectors import installation_token
 
         token = user_token or installation_token(installation=installation)
+        # From the installation token's signed claims only: never the unsigned INSTALLED body's apiUrl.
         bases = {name: getattr(installation, field_name, "") for name, field_name in _BASE_FIELDS.items()}
-        if not bases["backend"]:
-            bases["backend"] = installation.api_url
         return cls(token=token, workspace_id=installation.workspace_id, base_urls=bases, max_rps=max_rps)
 
     # --- URLs ------------------------------------------------------------------------------------
 
     def url_for(self, path: str, *, base: str = "backend") -> str:
-        """The absolute URL for ``path``; refuses anything outside this installation's bases."""
+        """The absolute URL for ``path``; refuses anything outside this installation's bases or
+        off Clockify's hosts (``CLOCKIFY_API_HOSTS``)."""
+        url = self._url_under_bases(path, base=base)
+        if not api_url_allowed(url):
+            raise ClockifyURLRefused(f"{urlsplit(url).hostname or 'this host'} is not a Clockify API host "
+                                     "(CLOCKIFY_API_HOSTS)")
+        return url
+
+    def _url_under_bases(self, path: str, *, base: str) -> str:
         if any(ch in path for ch in "\\\r\n\t #") or "/../" in f"{path}/" or "/./" in f"{path}/":
             raise ClockifyURLRefused("path contains characters or segments that are not allowed")
         if "://" in path:

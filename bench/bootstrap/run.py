@@ -71,7 +71,8 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "bench-only-secret", "VAR_DIR": str(tmp / "var"),
         "DATABASE_URL": _database_url(tmp), "LOG_LEVEL": "ERROR", "PUBLIC_BASE_URL": "http://testserver",
         "ALLOWED_HOSTS": "testserver", "TOKEN_ENCRYPTION_KEYS": "WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=",
-        "CLOCKIFY_PUBLIC_KEY": keys.public_pem, "BOOTSTRAP_PARALLELISM": str(args.workers),
+        "CLOCKIFY_PUBLIC_KEY": keys.public_pem, "CLOCKIFY_API_HOSTS": "127.0.0.1,localhost",
+        "BOOTSTRAP_PARALLELISM": str(args.workers),
         "PYTHONPATH": str(ROOT),
     }
     os.environ.update(env)

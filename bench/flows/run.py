@@ -178,7 +178,7 @@ def main() -> int:
         DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="bench-only-secret", VAR_DIR=str(tmp / "var"),
         DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, LOG_LEVEL="ERROR", PUBLIC_BASE_URL=platform,
         ALLOWED_HOSTS="127.0.0.1,localhost", TOKEN_ENCRYPTION_KEYS="WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=",
-        CLOCKIFY_PUBLIC_KEY=keys.public_pem, PYTHONPATH=str(ROOT), ADDON_DEFAULT_ENABLE_BOOTSTRAP="false",
+        CLOCKIFY_PUBLIC_KEY=keys.public_pem, CLOCKIFY_API_HOSTS="127.0.0.1,localhost", PYTHONPATH=str(ROOT), ADDON_DEFAULT_ENABLE_BOOTSTRAP="false",
         GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_ACCESSLOG="",
     )
     os.environ.update(env)

@@ -116,6 +116,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "bench.ingest.settings", "DATABASE_URL": db_url,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "SECRET_KEY": "bench-secret-key", "DEBUG": "false",
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "CLOCKIFY_PUBLIC_KEY": keys.public_pem,
+        "CLOCKIFY_API_HOSTS": "127.0.0.1,localhost",
         "PUBLIC_BASE_URL": base_url, "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
         "WEBHOOK_INGEST_RATE_PER_SECOND": "1000000", "WEBHOOK_INGEST_BURST": "1000000",
         "GUNICORN_BIND": f"127.0.0.1:{web_port}", "GUNICORN_MAX_REQUESTS": "0", "PYTHONPATH": str(ROOT),

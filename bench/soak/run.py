@@ -84,7 +84,7 @@ def main() -> int:
     env = procs.child_env(
         DATABASE_URL=db_url, REDIS_URL=redis.url(0), SECRET_KEY="bench-only-secret", LOG_LEVEL="ERROR",
         TOKEN_ENCRYPTION_KEYS="WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=", CLOCKIFY_PUBLIC_KEY=keys.public_pem,
-        PUBLIC_BASE_URL=platform, ALLOWED_HOSTS="127.0.0.1,localhost", VAR_DIR=str(tmp / "var"),
+        CLOCKIFY_API_HOSTS="127.0.0.1,localhost", PUBLIC_BASE_URL=platform, ALLOWED_HOSTS="127.0.0.1,localhost", VAR_DIR=str(tmp / "var"),
         GUNICORN_ACCESSLOG="",
     )
     for key in [k for k in os.environ if k.startswith(("CELERY_", "ADDON_DEFAULT_"))]:

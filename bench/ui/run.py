@@ -36,6 +36,7 @@ def _setup_env(tmp: str, public_pem: str) -> None:
     os.environ.setdefault("TOKEN_ENCRYPTION_KEYS", "WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=")
     os.environ["VAR_DIR"] = tmp
     os.environ["CLOCKIFY_PUBLIC_KEY"] = public_pem
+    os.environ["CLOCKIFY_API_HOSTS"] = "127.0.0.1,localhost"  # the stand-in
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["PUBLIC_BASE_URL"] = "http://testserver"

@@ -1,4 +1,4 @@
-"""Executing one catalogue operation for an iframe user, and logging it."""
+"""Executing one catalogue operation for an iframe user, and logging it (tokens redacted from both)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from addons.variants import Feature
 from explorer.catalog import Operation, get_catalog
 from explorer.errors import ConfirmationRequired, InstallationUnavailable, NotAllowed, OperationNotFound
 from explorer.models import ExplorerCall
+from explorer.redaction import redact_body, redact_tokens
 from explorer.validation import PreparedCall, prepare_call
 from installations.crypto import DecryptionError
 from installations.models import Installation
@@ -106,11 +107,11 @@ def _present_body(raw: bytes, content_type: str, limit: int) -> tuple[Any, bool]
 def _request_summary(prepared: PreparedCall | None, body: Any) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     if prepared is not None:
-        summary["params"] = prepared.path_params
-        summary["query"] = prepared.query
+        summary["params"] = redact_tokens(prepared.path_params)
+        summary["query"] = redact_tokens(prepared.query)
     if body is not None:
         try:
-            summary["body"] = _cut(json.dumps(body), _log_limit())
+            summary["body"] = _cut(json.dumps(redact_tokens(body)), _log_limit())
         except (TypeError, ValueError):
             summary["body"] = "[not JSON]"
     return summary
@@ -170,13 +171,14 @@ def operation_execute(*, installation: Installation, user: IframeUser, operation
                                path=prepared.path, host=operation.host, status=None, latency_ms=0,
                                attempts=call.attempts, error="clockify_unreachable")
 
-    content_type = response.headers.get("Content-Type", "") or ""
-    shown, truncated = _present_body(response.body, content_type.lower(), _response_limit())
+    content_type = (response.headers.get("Content-Type", "") or "").lower()
+    safe_body, _ = redact_body(response.body, content_type)  # never a token, shown or kept
+    shown, truncated = _present_body(safe_body, content_type, _response_limit())
     # Lower-case keys whatever the server's casing (the lookup is case-insensitive).
     headers = {name: response.headers[name] for name in SAFE_RESPONSE_HEADERS if name in response.headers}
     call = _record(installation=installation, user=user, operation=operation, prepared=prepared,
                    body=prepared.body, status=response.status, latency_ms=response.elapsed_ms,
-                   attempts=response.attempts, raw=response.body, error="", admin_token=admin_token)
+                   attempts=response.attempts, raw=safe_body, error="", admin_token=admin_token)
     logger.info("explorer_call", extra={"installation_id": installation.pk, "operation_id": operation.operation_id,
                                         "status": response.status, "latency_ms": response.elapsed_ms})
     return ExecutionResult(
