@@ -330,5 +330,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
+        # Its DEBUG lines are request lines: paths and query strings may carry credentials.
+        "urllib3": {"level": "WARNING"},
     },
 }

@@ -4,31 +4,16 @@ Some Clockify answers carry tokens (an add-on's webhooks with their ``authToken`
 token, the user-token exchange); run with the installation token, they would give any admin (or,
 through the call log, anyone reading it) credentials of the installation. Values of token-like
 fields (``authToken``, ``*Token``, ``*Secret``, ``password``, ``apiKey``) are replaced, and
-JWT-shaped strings anywhere are scrubbed.
+JWT-shaped strings anywhere are scrubbed (``addons.redaction``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from addons.logging import JWT_RE, REDACTED
-
-_TOKEN_KEY_RE = re.compile(r"(?i)(token|secret|password|passwd|api[-_]?key|signature)$")
-
-
-def redact_tokens(value: Any, key: str = "") -> Any:
-    """``value`` with token-like fields and JWT-shaped strings redacted (a copy)."""
-    if key and _TOKEN_KEY_RE.search(key) and value is not None and not isinstance(value, bool):
-        return REDACTED
-    if isinstance(value, dict):
-        return {k: redact_tokens(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_tokens(v) for v in value]
-    if isinstance(value, str):
-        return JWT_RE.sub(REDACTED, value)
-    return value
+from addons.redaction import redact_credentials
 
 
 def redact_body(raw: bytes, content_type: str) -> tuple[bytes, Any]:
@@ -45,7 +30,7 @@ def redact_body(raw: bytes, content_type: str) -> tuple[bytes, Any]:
         except (ValueError, RecursionError):
             pass
         else:
-            redacted = redact_tokens(parsed)
+            redacted = redact_credentials(parsed)
             if redacted == parsed:  # nothing to hide: the bytes as Clockify sent them
                 return raw, parsed
             return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode(), redacted

@@ -21,9 +21,8 @@ from django.conf import settings
 from addons.variants import Feature
 from flows import ssrf
 from flows.definition import IDEMPOTENT_METHODS
+from flows.redaction import mask_secrets, redact_headers
 from flows.templates import Context, Placeholder, render
-
-_SENSITIVE_HEADER_PARTS = ("authorization", "token", "secret", "key", "signature", "cookie", "password")
 
 
 class StepError(Exception):
@@ -43,12 +42,17 @@ class PreparedRequest:
     body: Any = None
     has_body: bool = False
     sign: bool = False
+    # Values of the flow secrets this request was rendered with: sent, never recorded or shown.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def idempotent(self) -> bool:
         return self.method in IDEMPOTENT_METHODS
 
     def summary(self, *, redact: bool = True) -> dict[str, Any]:
+        return mask_secrets(self._summary(redact=redact), self.secrets)
+
+    def _summary(self, *, redact: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.action_type, "method": self.method, "url": self.url}
         if self.operation_id:
             out["operation"] = self.operation_id
@@ -61,15 +65,6 @@ class PreparedRequest:
         if self.sign:
             out["signed"] = "Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)"
         return out
-
-
-def redact_headers(headers: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("[redacted]" if _sensitive(k) else v) for k, v in headers.items()}
-
-
-def _sensitive(header: str) -> bool:
-    lowered = header.lower()
-    return any(part in lowered for part in _SENSITIVE_HEADER_PARTS)
 
 
 def _bounded(value: Any, limit: int = 8192) -> Any:
@@ -179,7 +174,7 @@ def build_request(action: dict[str, Any], ctx: Context, *, installation, effecti
         return PreparedRequest(
             action_type="http", method=action.get("method", "POST"), url=url, headers=headers,
             body=render(action["body"], ctx) if has_body else None, has_body=has_body,
-            sign=bool(action.get("sign")),
+            sign=bool(action.get("sign")), secrets=dict(ctx.used_secrets),
         )
     raise StepError(f"unknown action type {kind!r}")
 
@@ -263,6 +258,16 @@ def encode_body(request: PreparedRequest) -> tuple[bytes | None, dict[str, str]]
 
 def send_http(request: PreparedRequest, *, effective: dict[str, Any], message_id: str,
               signing_secret: str = "") -> Outcome:
+    """Send an http action; what comes back is recorded, so a flow secret it echoes is masked."""
+    outcome = _send_http(request, effective=effective, message_id=message_id, signing_secret=signing_secret)
+    if request.secrets:
+        outcome.response = mask_secrets(outcome.response, request.secrets)
+        outcome.error = mask_secrets(outcome.error, request.secrets)
+    return outcome
+
+
+def _send_http(request: PreparedRequest, *, effective: dict[str, Any], message_id: str,
+               signing_secret: str) -> Outcome:
     body, default_headers = encode_body(request)
     headers = {"User-Agent": "clockify-addon-flows/1.0", **default_headers, **request.headers}
     if request.sign:

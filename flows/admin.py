@@ -5,7 +5,24 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from flows import services
-from flows.models import Flow, FlowRun, FlowRunStep
+from flows.models import Flow, FlowRun, FlowRunStep, FlowSecret
+
+
+class FlowSecretInline(admin.TabularInline):
+    """Secrets by name: support staff see that one is set, never its value (nor its ciphertext)."""
+
+    model = FlowSecret
+    fields = ("name", "value", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="value")
+    def value(self, obj: FlowSecret) -> str:
+        return "set"
 
 
 @admin.register(Flow)
@@ -17,6 +34,7 @@ class FlowAdmin(admin.ModelAdmin):
     readonly_fields = ("public_id", "installation", "name", "enabled", "trigger", "conditions", "actions", "version",
                        "created_by", "updated_by", "created_at", "updated_at")
     exclude = ("signing_secret_encrypted",)
+    inlines = [FlowSecretInline]
     actions = ["enable", "disable"]
 
     def has_add_permission(self, request) -> bool:

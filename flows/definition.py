@@ -14,7 +14,7 @@ from django.conf import settings
 from addons.variants import Feature
 from flows import conditions as cond
 from flows import ssrf
-from flows.templates import TemplateError, find_exprs
+from flows.templates import SECRET_NAME_RE, TemplateError, find_exprs
 
 ACTION_TYPES = ("clockify", "http")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -22,6 +22,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 MAX_ACTIONS = 20
 MAX_RULES = 50
 FLOW_FIELDS = {"name", "enabled", "trigger", "conditions", "actions"}
+MAX_SECRETS = 20
+SECRET_VALUE_LENGTH = (8, 4096)
 _CLOCKIFY_KEYS = {"type", "operation", "params", "query", "body", "max_attempts"}
 _HTTP_KEYS = {"type", "method", "url", "headers", "body", "sign", "max_attempts"}
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "x-addon-token"})
@@ -51,17 +53,20 @@ def max_attempts_default() -> int:
     return int(getattr(settings, "FLOW_STEP_MAX_ATTEMPTS", 3))
 
 
-def validate_flow(data: Any, *, installation, partial: bool = False, current: dict | None = None) -> dict[str, Any]:
+def validate_flow(data: Any, *, installation, partial: bool = False, current: dict | None = None,
+                  secret_names: frozenset[str] | None = None) -> dict[str, Any]:
     """Check a flow document; returns the normalised fields to store or raises ``FlowValidationError``.
 
-    ``partial`` (PATCH) validates the fields given, merged over ``current``.
+    ``partial`` (PATCH) validates the fields given, merged over ``current``. ``secret_names``: the
+    flow secrets the actions may use (``None``: a draft, whose secrets are not checked). The
+    document's ``secrets`` (changes to them) are validated by ``validate_secret_changes``.
     """
     from installations.selectors import effective_settings
 
     errors: dict[str, str] = {}
     if not isinstance(data, dict):
         raise FlowValidationError({"non_field_errors": "expected a JSON object"})
-    for key in sorted(set(data) - FLOW_FIELDS - {"id", "version", "created_at", "updated_at"}):
+    for key in sorted(set(data) - FLOW_FIELDS - {"id", "version", "created_at", "updated_at", "secrets"}):
         errors[key] = "unknown field"
     merged = {**(current or {}), **data} if partial else dict(data)
     variant = installation.variant_spec
@@ -82,7 +87,8 @@ def validate_flow(data: Any, *, installation, partial: bool = False, current: di
         conditions = {"mode": "all", "rules": []}
     errors.update(_validate_conditions(conditions))
     actions = merged.get("actions")
-    errors.update(_validate_actions(actions, installation=installation, variant=variant, effective=effective))
+    errors.update(_validate_actions(actions, installation=installation, variant=variant, effective=effective,
+                                    secret_names=secret_names))
     if errors:
         raise FlowValidationError(errors)
     return {
@@ -135,20 +141,52 @@ def _validate_conditions(conditions: Any) -> dict[str, str]:
     return errors
 
 
-def _check_templates(value: Any, field: str, index: int, errors: dict[str, str]) -> None:
+def validate_secret_changes(changes: Any, *, current_names: frozenset[str] = frozenset()) -> dict[str, str | None]:
+    """``{"NAME": "value" (set or replace) | null (remove)}`` checked; a list (the names GET
+    returns) means no change. Raises ``FlowValidationError`` naming ``secrets.NAME``."""
+    if changes is None or isinstance(changes, list):
+        return {}
+    if not isinstance(changes, dict):
+        raise FlowValidationError({"secrets": 'an object: {"NAME": "value"} sets or replaces, {"NAME": null} removes'})
+    errors: dict[str, str] = {}
+    low, high = SECRET_VALUE_LENGTH
+    for name, value in changes.items():
+        if not isinstance(name, str) or not SECRET_NAME_RE.match(name):
+            errors[f"secrets.{name}"] = "a name of letters, digits and _ (at most 64), starting with a letter"
+        elif value is not None and (not isinstance(value, str) or not low <= len(value) <= high
+                                    or "\r" in value or "\n" in value):
+            errors[f"secrets.{name}"] = f"a string of {low} to {high} characters on one line (or null to remove it)"
+    kept = {n for n in current_names if changes.get(n, "") is not None} | {n for n, v in changes.items() if v}
+    if len(kept) > MAX_SECRETS:
+        errors["secrets"] = f"at most {MAX_SECRETS} secrets per flow"
+    if errors:
+        raise FlowValidationError(errors)
+    return dict(changes)
+
+
+def _check_templates(value: Any, field: str, index: int, errors: dict[str, str], *,
+                     secrets: frozenset[str] | None = frozenset(), secrets_allowed: bool = False) -> None:
     try:
         exprs = find_exprs(value)
     except TemplateError as exc:
         errors[field] = str(exc)
         return
     for expr in exprs:
+        if expr.root == "secrets":
+            if not secrets_allowed:
+                errors[field] = f"{{{{{expr.text}}}}}: flow secrets are for http actions only"
+                return
+            if secrets is not None and expr.path[0] not in secrets:
+                errors[field] = f"{{{{{expr.text}}}}}: the flow has no secret {expr.path[0]} (add it under secrets)"
+                return
         if expr.root == "steps" and expr.step is not None and expr.step >= index:
             errors[field] = (f"{{{{{expr.text}}}}} refers to step {expr.step}, which does not run before "
                              f"this step (step {index})")
             return
 
 
-def _validate_actions(actions: Any, *, installation, variant, effective: dict[str, Any]) -> dict[str, str]:
+def _validate_actions(actions: Any, *, installation, variant, effective: dict[str, Any],
+                      secret_names: frozenset[str] | None) -> dict[str, str]:
     if not isinstance(actions, list) or not actions:
         return {"actions": "a non-empty list of actions"}
     if len(actions) > MAX_ACTIONS:
@@ -172,7 +210,7 @@ def _validate_actions(actions: Any, *, installation, variant, effective: dict[st
         if kind == "clockify":
             _validate_clockify_action(action, field, i, installation, variant, errors)
         else:
-            _validate_http_action(action, field, i, variant, effective, errors)
+            _validate_http_action(action, field, i, variant, effective, errors, secret_names)
     return errors
 
 
@@ -209,7 +247,7 @@ def _validate_clockify_action(action: dict, field: str, index: int, installation
 
 
 def _validate_http_action(action: dict, field: str, index: int, variant, effective: dict[str, Any],
-                          errors: dict[str, str]) -> None:
+                          errors: dict[str, str], secret_names: frozenset[str] | None) -> None:
     if not variant.allows(Feature.FLOW_HTTP_ACTIONS):
         errors[f"{field}.type"] = "http actions are not available on this plan"
         return
@@ -233,7 +271,7 @@ def _validate_http_action(action: dict, field: str, index: int, variant, effecti
                 ssrf.parse_target(static, allowed_domains=str(effective.get("http_action_allowed_domains", "*")))
             except ssrf.SSRFError as exc:
                 errors[f"{field}.url"] = str(exc)
-            _check_templates(url, f"{field}.url", index, errors)
+            _check_templates(url, f"{field}.url", index, errors, secrets=secret_names, secrets_allowed=True)
     headers = action.get("headers", {})
     if not isinstance(headers, dict):
         errors[f"{field}.headers"] = "must be an object of strings"
@@ -242,8 +280,9 @@ def _validate_http_action(action: dict, field: str, index: int, variant, effecti
             if not isinstance(value, str) or name.lower() in _FORBIDDEN_HEADERS or not name.strip():
                 errors[f"{field}.headers.{name}"] = "a string value; Host, Content-Length and the like are set for you"
                 break
-        _check_templates(headers, f"{field}.headers", index, errors)
+        _check_templates(headers, f"{field}.headers", index, errors, secrets=secret_names, secrets_allowed=True)
     if "sign" in action and not isinstance(action["sign"], bool):
         errors[f"{field}.sign"] = "must be true or false"
     if "body" in action:
-        _check_templates(action["body"], f"{field}.body", index, errors)
+        _check_templates(action["body"], f"{field}.body", index, errors, secrets=secret_names,
+                         secrets_allowed=True)

@@ -50,6 +50,25 @@ class Flow(models.Model):
         return {"trigger": self.trigger, "conditions": self.conditions, "actions": self.actions}
 
 
+class FlowSecret(models.Model):
+    """A credential of the flow's http actions, used as ``{{secrets.NAME}}``: Fernet-encrypted like
+    installation tokens, write-only (set or replaced through the API and the builder, shown to
+    support staff only as "set"), masked in everything a run records."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=64)
+    value_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["flow", "name"], name="uniq_flow_secret_name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (set)"
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

@@ -9,16 +9,30 @@ from django.db.models import QuerySet
 
 from addons.variants import Feature
 from config.db import ModelColumns, fetchall_prepared
-from flows.models import Flow, FlowRun
+from flows.models import Flow, FlowRun, FlowSecret
+from installations import crypto
 from installations.models import Installation
 
 
 def flow_list(*, installation: Installation) -> QuerySet[Flow]:
-    return Flow.objects.filter(installation=installation).order_by("-created_at", "-id")
+    return Flow.objects.filter(installation=installation).prefetch_related("secrets").order_by("-created_at", "-id")
 
 
 def flow_get(*, installation: Installation, public_id: str) -> Flow | None:
-    return Flow.objects.filter(installation=installation, public_id=public_id).first()
+    return Flow.objects.filter(installation=installation, public_id=public_id).prefetch_related("secrets").first()
+
+
+def flow_secret_lookup(*, flow_id: int) -> Callable[[str], str | None]:
+    """``lookup(name) -> value | None`` over the flow's secrets: decrypted on first use, once per run."""
+    values: dict[str, str] | None = None
+
+    def lookup(name: str) -> str | None:
+        nonlocal values
+        if values is None:
+            values = {s.name: crypto.decrypt(s.value_encrypted) for s in FlowSecret.objects.filter(flow_id=flow_id)}
+        return values.get(name)
+
+    return lookup
 
 
 def flows_triggered_by(*, installation: Installation, event_type: str, custom_source: str | None) -> list[Flow]:

@@ -8,33 +8,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flows.models import Flow, FlowRun, FlowRunStep
+from flows.redaction import actions_for
+
+
+class FlowSecretNameSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Used as {{secrets.NAME}} in http actions; the value is never shown")
+    updated_at = serializers.DateTimeField()
 
 
 class FlowSerializer(serializers.ModelSerializer):
-    """A flow. With ``context={"redact": True}`` (readers who are not admins) the values of
-    credential-like headers of http actions are masked."""
+    """A flow. With ``context={"redact": True}`` (readers who are not admins) http actions show
+    where they go, not their credentials (``flows.redaction.action_for_reader``). Secrets are
+    listed by name only, for everyone."""
 
     id = serializers.CharField(source="public_id", read_only=True)
+    secrets = serializers.SerializerMethodField()
 
     class Meta:
         model = Flow
-        fields = ("id", "name", "enabled", "trigger", "conditions", "actions", "version", "created_by",
+        fields = ("id", "name", "enabled", "trigger", "conditions", "actions", "secrets", "version", "created_by",
                   "updated_by", "created_at", "updated_at")
         read_only_fields = fields
 
+    @extend_schema_field(FlowSecretNameSerializer(many=True))
+    def get_secrets(self, flow: Flow) -> list[dict[str, Any]]:
+        return [{"name": s.name, "updated_at": s.updated_at} for s in flow.secrets.all()]
+
     def to_representation(self, instance: Flow) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if self.context.get("redact"):
-            from flows.actions import redact_headers
-
-            data["actions"] = [
-                {**a, "headers": redact_headers(a["headers"])} if isinstance(a, dict) and isinstance(a.get("headers"), dict)
-                else a
-                for a in data["actions"]
-            ]
+        data["actions"] = actions_for(data["actions"], admin=not self.context.get("redact"))
         return data
 
 
@@ -48,7 +54,12 @@ class FlowInputSerializer(serializers.Serializer):
                                                                  '[{"path": "$.projectId", "op": "==", "value": "..."}]}')
     actions = serializers.JSONField(help_text='[{"type": "clockify", "operation": "createNewTag", "params": {}, '
                                               '"query": {}, "body": {}}, {"type": "http", "method": "POST", '
-                                              '"url": "https://...", "headers": {}, "body": {}, "sign": true}]')
+                                              '"url": "https://...", "headers": {"Authorization": '
+                                              '"Bearer {{secrets.API_TOKEN}}"}, "body": {}, "sign": true}]')
+    secrets = serializers.DictField(
+        child=serializers.CharField(allow_null=True), required=False, write_only=True,
+        help_text='Write-only credentials for http actions ({{secrets.NAME}}): {"NAME": "value"} sets or replaces, '
+                  '{"NAME": null} removes; names not given are kept. Values are stored encrypted and never shown.')
 
 
 class FlowSecretSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
-"""The template engine: ``{{event.…}}``, ``{{installation.…}}``, ``{{cache.<type>.<id>.…}}``, ``{{steps[N]…}}``.
+"""The template engine: ``{{event.…}}``, ``{{installation.…}}``, ``{{cache.<type>.<id>.…}}``, ``{{steps[N]…}}``,
+``{{secrets.NAME}}``.
 
 A deliberately tiny grammar, parsed here and never handed to an evaluator: a root, then
 ``.name`` / ``[N]`` / ``["key"]`` segments. Nothing is ever executed.
@@ -10,6 +11,9 @@ A deliberately tiny grammar, parsed here and never handed to an evaluator: a roo
   never send an empty string.
 - ``cache.<type>[event.<path>].<path>`` looks the entity id up from the event.
 - ``steps[N]`` may only name an earlier step (checked when a flow is saved).
+- ``secrets.NAME`` is one of the flow's encrypted secrets (http actions only, checked when a flow
+  is saved). The values used are kept on the context (``used_secrets``) so that what a run
+  records can mask them; a test-run shows ``<secrets.NAME>``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any, Callable
 TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _WHOLE_RE = re.compile(r"^\{\{(.*?)\}\}$", re.S)
 _SEGMENT_RE = re.compile(r"""\.([A-Za-z0-9_\-$@]+)|\[(\d+)\]|\["([^"\]]*)"\]|\['([^'\]]*)'\]""")
-_ROOT_RE = re.compile(r"^(event|installation|cache|steps)\b")
+_ROOT_RE = re.compile(r"^(event|installation|cache|steps|secrets)\b")
+SECRET_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _STEP_RE = re.compile(r"^steps\[(\d+)\]")
 _CACHE_RE = re.compile(r"^cache\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-]+)|\[(event(?:\.[A-Za-z0-9_\-]+|\[\d+\])+)\])")
 
@@ -37,7 +42,7 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class Expr:
     text: str
-    root: str  # event | installation | cache | steps
+    root: str  # event | installation | cache | steps | secrets
     path: tuple[str | int, ...]
     step: int | None = None
     cache_type: str = ""
@@ -66,7 +71,7 @@ def parse_expr(raw: str) -> Expr:
         raise TemplateError(f"template longer than {MAX_TEMPLATE_LENGTH} characters")
     root = _ROOT_RE.match(text)
     if not root:
-        raise TemplateError(f"{{{{{text}}}}}: must start with event, installation, cache or steps[N]")
+        raise TemplateError(f"{{{{{text}}}}}: must start with event, installation, cache, steps[N] or secrets")
     name = root.group(1)
     if name == "steps":
         m = _STEP_RE.match(text)
@@ -88,6 +93,9 @@ def parse_expr(raw: str) -> Expr:
         return Expr(text, "cache", _segments(text, text[m.end():]), cache_type=m.group(1),
                     cache_id=m.group(2) or "", cache_id_path=id_path)
     path = _segments(text, text[root.end():])
+    if name == "secrets":
+        if len(path) != 1 or not isinstance(path[0], str) or not SECRET_NAME_RE.match(path[0]):
+            raise TemplateError(f"{{{{{text}}}}}: use secrets.NAME (letters, digits, _)")
     if name == "installation":
         if len(path) != 1 or path[0] not in INSTALLATION_FIELDS:
             raise TemplateError(f"{{{{{text}}}}}: installation fields are {', '.join(INSTALLATION_FIELDS)}")
@@ -147,6 +155,9 @@ class Context:
     cache_lookup: Callable[[str, str], dict | None] = lambda entity_type, entity_id: None
     steps: list[StepOutput] = field(default_factory=list)
     preview: bool = False  # test-run: a step's output is not known, show a placeholder
+    # The flow's secrets by name (None: not set); read only when a template uses one.
+    secret_lookup: Callable[[str], str | None] = lambda name: None
+    used_secrets: dict[str, str] = field(default_factory=dict)
 
 
 class Placeholder(str):
@@ -171,6 +182,15 @@ def _value_of(expr: Expr, ctx: Context) -> Any:
             raise TemplateError(f"path {format_path(label, expr.path)} not found (no cached {expr.cache_type} "
                                 f"{entity_id})")
         return walk(entity, expr.path, label)
+    if expr.root == "secrets":
+        name = str(expr.path[0])
+        if ctx.preview:
+            return Placeholder(f"<secrets.{name}>")
+        value = ctx.secret_lookup(name)
+        if value is None:
+            raise TemplateError(f"secrets.{name} is not set on this flow")
+        ctx.used_secrets[name] = value
+        return value
     # steps
     label = f"steps[{expr.step}]"
     if expr.step is None or expr.step >= len(ctx.steps):

@@ -11,11 +11,12 @@ from django.conf import settings
 
 from addons.clockify.client import ClockifyClient, ClockifyError, ClockifyURLRefused
 from addons.iframe_auth import IframeUser
+from addons.redaction import redact_credentials
 from addons.variants import Feature
 from explorer.catalog import Operation, get_catalog
 from explorer.errors import ConfirmationRequired, InstallationUnavailable, NotAllowed, OperationNotFound
 from explorer.models import ExplorerCall
-from explorer.redaction import redact_body, redact_tokens
+from explorer.redaction import redact_body
 from explorer.validation import PreparedCall, prepare_call
 from installations.crypto import DecryptionError
 from installations.models import Installation
@@ -107,11 +108,11 @@ def _present_body(raw: bytes, content_type: str, limit: int) -> tuple[Any, bool]
 def _request_summary(prepared: PreparedCall | None, body: Any) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     if prepared is not None:
-        summary["params"] = redact_tokens(prepared.path_params)
-        summary["query"] = redact_tokens(prepared.query)
+        summary["params"] = redact_credentials(prepared.path_params)
+        summary["query"] = redact_credentials(prepared.query)
     if body is not None:
         try:
-            summary["body"] = _cut(json.dumps(redact_tokens(body)), _log_limit())
+            summary["body"] = _cut(json.dumps(redact_credentials(body)), _log_limit())
         except (TypeError, ValueError):
             summary["body"] = "[not JSON]"
     return summary

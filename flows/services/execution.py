@@ -42,7 +42,7 @@ from flows.actions import (
 from flows.definition import max_attempts_default
 from flows.models import FlowRun, FlowRunStep, RunStatus, StepStatus
 from flows.services import leases
-from flows.selectors import cache_lookup_for
+from flows.selectors import cache_lookup_for, flow_secret_lookup
 from flows.templates import Context, StepOutput, TemplateError
 
 logger = logging.getLogger("flows.execution")
@@ -154,7 +154,7 @@ def _execute(run: FlowRun, token: str, *, first_start: bool = False) -> ExecuteO
     # A first start has no steps to resume (a replay's carried-over steps are the exception).
     steps = {} if first_start and not run.replay_from_step else {step.index: step for step in run.steps.all()}
     ctx = Context(event=run.event_payload, installation=installation_fields(installation),
-                  cache_lookup=cache_lookup_for(installation))
+                  cache_lookup=cache_lookup_for(installation), secret_lookup=flow_secret_lookup(flow_id=run.flow_id))
     actions = run.definition.get("actions", [])
     for index, action in enumerate(actions):
         step = steps.get(index)

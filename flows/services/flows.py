@@ -12,8 +12,8 @@ from django.db.models import F
 
 from flows import conditions as cond
 from flows.actions import StepError, build_request, installation_fields
-from flows.definition import validate_flow
-from flows.models import Flow
+from flows.definition import validate_flow, validate_secret_changes
+from flows.models import Flow, FlowSecret
 from flows.selectors import cache_lookup_for
 from flows.ssrf import SSRFError, parse_target
 from flows.templates import Context, TemplateError
@@ -27,27 +27,63 @@ def _new_signing_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+def _secret_changes(data: Any) -> Any:
+    return data.get("secrets") if isinstance(data, dict) else None
+
+
+def _names_after(current: frozenset[str], changes: dict[str, str | None]) -> frozenset[str]:
+    return frozenset((current - {n for n, v in changes.items() if v is None}) | {n for n, v in changes.items() if v})
+
+
+def _secrets_apply(flow: Flow, changes: dict[str, str | None]) -> list[str]:
+    """Set, replace or remove the flow's secrets; returns the names that changed."""
+    stored = {s.name: s for s in flow.secrets.all()}
+    changed = []
+    for name, value in sorted(changes.items()):
+        secret = stored.get(name)
+        if value is None:
+            if secret is not None:
+                secret.delete()
+                changed.append(name)
+        elif secret is None:
+            FlowSecret.objects.create(flow=flow, name=name, value_encrypted=crypto.encrypt(value))
+            changed.append(name)
+        elif crypto.decrypt(secret.value_encrypted) != value:
+            secret.value_encrypted = crypto.encrypt(value)
+            secret.save(update_fields=["value_encrypted", "updated_at"])
+            changed.append(name)
+    return changed
+
+
 @transaction.atomic
 def flow_create(*, installation: Installation, data: dict[str, Any], user_id: str = "") -> Flow:
-    """Validate and store a new flow (raises ``FlowValidationError`` naming the bad field)."""
-    fields = validate_flow(data, installation=installation)
+    """Validate and store a new flow and its secrets (raises ``FlowValidationError`` naming the bad field)."""
+    secrets = validate_secret_changes(_secret_changes(data))
+    fields = validate_flow(data, installation=installation, secret_names=_names_after(frozenset(), secrets))
     flow = Flow.objects.create(
         installation=installation, created_by=user_id, updated_by=user_id,
         signing_secret_encrypted=crypto.encrypt(_new_signing_secret()), **fields,
     )
+    _secrets_apply(flow, secrets)
     logger.info("flow_created", extra={"flow": flow.public_id, "workspace_id": installation.workspace_id})
     return flow
 
 
 @transaction.atomic
 def flow_update(*, flow: Flow, data: dict[str, Any], partial: bool = False, user_id: str = "") -> Flow:
+    """Validate and apply a change (``secrets``: only the names given change); bumps the version."""
     flow = Flow.objects.select_for_update().get(pk=flow.pk)
     current = {"name": flow.name, "enabled": flow.enabled, **flow.definition()}
-    fields = validate_flow(data, installation=flow.installation, partial=partial, current=current)
+    current_names = frozenset(flow.secrets.values_list("name", flat=True))
+    secrets = validate_secret_changes(_secret_changes(data), current_names=current_names)
+    fields = validate_flow(data, installation=flow.installation, partial=partial, current=current,
+                           secret_names=_names_after(current_names, secrets))
     changed = [name for name, value in fields.items() if getattr(flow, name) != value]
+    changed += [f"secrets.{name}" for name in _secrets_apply(flow, secrets)]
     if changed:
         for name in changed:
-            setattr(flow, name, fields[name])
+            if name in fields:
+                setattr(flow, name, fields[name])
         flow.updated_by = user_id
         flow.version = F("version") + 1
         flow.save()

@@ -199,4 +199,5 @@ def test_readers_who_are_not_admins_do_not_see_credentials_in_http_actions(uw):
     for response in (uw.as_role("USER").get(f"/flows/{flow['id']}"), uw.as_role("USER").get("/flows")):
         assert response.status_code == 200
         assert b"partner-secret" not in response.content and b"k-123" not in response.content
-        assert b'"X-Team":"blue"' in response.content.replace(b" ", b"")
+        # Every header value is hidden from readers (a custom header may carry a key too); names stay.
+        assert b'"X-Team":"[redacted]"' in response.content.replace(b" ", b"")

@@ -212,3 +212,48 @@ def test_dashboard_shows_bootstrap_progress_live(framed, clockify_side, live_ser
     assert shown == cached, frame.inner_text("#bootstrap-card")
     assert not frame.locator("#bootstrap-run").is_disabled()
     shoot("dashboard-after-bootstrap")
+
+
+def test_secrets_are_set_in_the_builder_and_never_shown_again(framed, installed, client, shoot):
+    from flows.models import FlowSecret
+    from installations import crypto
+
+    ws = installed("universal-webhook")
+    settings_body = {"workspaceId": ws.workspace_id, "addonId": ws.addon_id,
+                     "settings": [{"id": "enable_generic_http_actions", "name": "HTTP", "value": True}]}
+    assert ws.lifecycle(client, "SETTINGS_UPDATED", settings_body).status_code == 200
+    value, replacement = "tok_live_" + "b7" * 16, "tok_next_" + "c8" * 16
+    token = ws.minter.user_token(role="WORKSPACE_ADMIN")
+    frame = framed.open("/universal-webhook/ui/flows/new", token)
+    frame.fill("#flow-name", "Notify partner")
+    frame.select_option("#trigger-event", ["NEW_TAG"])
+    frame.click("#add-http-action")
+    frame.fill(".action-box .http-url", "https://partner.example.com/hooks/in")
+    frame.fill(".action-box .http-headers", '{"Authorization": "Bearer {{secrets.API_TOKEN}}"}')
+    assert frame.locator("#secrets-card").is_visible()
+    frame.click("#add-secret")
+    frame.fill("#secrets .secret-name", "API_TOKEN")
+    frame.fill("#secrets .secret-value", value)
+    frame.click("#save-flow")
+    frame.wait_for_url("**/ui/flows/flw_*")
+    secret = FlowSecret.objects.get(name="API_TOKEN")
+    assert crypto.decrypt(secret.value_encrypted) == value
+
+    frame = framed.frame()
+    frame.wait_for_selector("#secrets .secret-row .secret-set")  # listed as set, with an empty field
+    assert frame.input_value("#secrets .secret-name") == "API_TOKEN"
+    assert frame.input_value("#secrets .secret-value") == "" and value not in frame.content()
+    frame.locator("#secrets-card").scroll_into_view_if_needed()
+    shoot("flow-secret-set")
+    frame.fill("#secrets .secret-value", replacement)
+    frame.click("#save-flow")
+    frame.locator("#save-status", has_text="Saved").wait_for()
+    assert crypto.decrypt(FlowSecret.objects.get(name="API_TOKEN").value_encrypted) == replacement
+    assert frame.input_value("#secrets .secret-value") == ""  # the page forgets what was typed
+
+    reader = framed.open(f"/universal-webhook/ui/flows/{secret.flow.public_id}",
+                         ws.minter.user_token(role="USER", user_id="member-1"))
+    reader.wait_for_selector("#secrets .secret-row .secret-set")
+    assert reader.locator("#secrets .secret-value").is_disabled()
+    assert reader.locator("#add-secret").count() == 0
+    assert value not in reader.content() and replacement not in reader.content()

@@ -187,3 +187,20 @@ def test_settings_page_shows_effective_values_grouped(uw):
         assert f"<h2>{title}</h2>" in page
     assert '<dd data-setting="webhook_log_retention_days"><strong>12</strong>' in page
     assert '<dd data-setting="enable_generic_http_actions"><strong>On</strong>' in page
+
+
+# --- credentials of http actions (issue 14, reproduction 2) ----------------------------------------
+
+
+@pytest.mark.parametrize("role", ["USER", "TEAM_MANAGER"])
+def test_the_builder_never_shows_http_action_credentials_to_readers(uw, role):
+    from flows.tests.test_credentials import LEAKY_FLOW, SECRETS
+
+    assert uw.update_settings({"enable_generic_http_actions": True}).status_code == 200
+    flow = flow_services.flow_create(installation=_installation(uw), data=LEAKY_FLOW, user_id="owner")
+    for path in ("flows", f"flows/{flow.public_id}", "dashboard"):
+        page = _get(uw, path, role=role)
+        assert page.status_code == 200
+        assert not [s for s in SECRETS if s in page.content.decode()], path
+    builder = _get(uw, f"flows/{flow.public_id}").content.decode()  # the owner edits what they wrote
+    assert all(s in builder for s in SECRETS)

@@ -75,10 +75,13 @@ def flow_builder(request: HttpRequest, user: IframeUser, flow_id: str | None = N
             raise Http404("No such flow")
     spec = user.installation.variant_spec
     context = page_context(request, user, active="flows")
+    # Readers see where http actions go, not their credentials; secret values are shown to nobody.
+    actions_for = backends.function("flows.redaction", "actions_for")
     builder = {
         "flow": None if flow is None else {
             "id": flow.public_id, "name": flow.name, "enabled": flow.enabled, "trigger": flow.trigger,
-            "conditions": flow.conditions, "actions": flow.actions,
+            "conditions": flow.conditions, "actions": actions_for(flow.actions, admin=user.is_admin),
+            "secrets": [secret.name for secret in flow.secrets.all()],
         },
         "events": list(spec.events),
         "customSources": fs.custom_sources(installation=user.installation)

@@ -192,6 +192,53 @@
   });
   if (!cfg.actionTypes.length) $("add-actions").appendChild(el("span", { className: "muted small", text: "No action types are available on this plan." }));
 
+  /* ---- secrets: write-only; existing ones show as "set" and can be replaced or removed ---- */
+  var SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+  function secretRow(name) {
+    var existing = !!name;
+    var nameInput = el("input", { type: "text", className: "secret-name", placeholder: "NAME", "aria-label": "Secret name",
+      autocomplete: "off" });
+    nameInput.value = name || "";
+    nameInput.readOnly = existing;
+    var value = el("input", { type: "password", className: "secret-value", autocomplete: "new-password",
+      "aria-label": "Secret value", placeholder: existing ? "set · type a new value to replace it" : "value" });
+    var parts = [nameInput, value];
+    if (existing) parts.push(el("span", { className: "pill succeeded secret-set", text: "set" }));
+    if (cfg.canEdit) {
+      var remove = el("button", { type: "button", className: "btn secondary small", text: "✕", "aria-label": "Remove secret" });
+      remove.addEventListener("click", function () {
+        if (existing) { row.dataset.removed = "1"; row.hidden = true; } else { row.remove(); }
+      });
+      parts.push(remove);
+    } else {
+      value.disabled = true;
+    }
+    var row = el("div", { className: "builder-row secret-row", "data-existing": existing ? "1" : "" }, parts);
+    $("secrets").appendChild(row);
+    return row;
+  }
+  function showSecrets(names) {
+    $("secrets").replaceChildren();
+    (names || []).forEach(function (name) { secretRow(name); });
+  }
+  showSecrets(flow.secrets);
+  $("secrets-card").hidden = !(cfg.actionTypes.indexOf("http") >= 0 || (flow.secrets || []).length);
+  if (cfg.canEdit) $("add-secret").addEventListener("click", function () { secretRow(""); });
+  else $("add-secret").remove();
+
+  function collectSecrets(errors) {
+    var changes = {}, any = false;
+    Array.prototype.forEach.call(document.querySelectorAll("#secrets .secret-row"), function (row, i) {
+      var name = row.querySelector(".secret-name").value.trim();
+      var value = row.querySelector(".secret-value").value;
+      if (row.dataset.removed) { changes[name] = null; any = true; return; }
+      if (!value) return; // an existing secret left as it is; an empty new row is ignored
+      if (!SECRET_NAME.test(name)) { errors["secrets[" + i + "]"] = "a name of letters, digits and _, starting with a letter"; return; }
+      changes[name] = value; any = true;
+    });
+    return any ? changes : undefined;
+  }
+
   /* ---- load / collect / save ---- */
   $("flow-name").value = flow.name || "";
   $("flow-enabled").checked = flow.enabled !== false;
@@ -267,6 +314,8 @@
     if (!cfg.api || !cfg.canEdit) return;
     var errors = {};
     var doc = collect(errors);
+    var secrets = collectSecrets(errors);
+    if (secrets) doc.secrets = secrets;
     if (Object.keys(errors).length) { showErrors(errors); return; }
     showErrors(null);
     $("save-status").textContent = "Saving…";
@@ -274,6 +323,7 @@
     req.then(function (saved) {
       $("save-status").textContent = "Saved";
       UI.toast("Flow saved");
+      showSecrets((saved.secrets || []).map(function (s) { return s.name; })); // values are never sent back
       var id = saved.id || saved.public_id;
       if (!cfg.flow && id) location.replace(UI.config.base + "/ui/flows/" + encodeURIComponent(id) + "?auth_token=" + encodeURIComponent(window.UIToken.get()));
     }, function (err) {
