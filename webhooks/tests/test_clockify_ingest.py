@@ -101,6 +101,10 @@ def test_size_is_checked_before_anything_else(client, installed, settings):
         (lambda ws, keys: ws.minter.webhook_token(jti="another"), "token_mismatch"),
         (lambda ws, keys: ws.minter.webhook_token(workspaceId="never-installed"), "unknown_installation"),
         (lambda ws, keys: ws.minter.webhook_token(addonId="another-addon"), "addon_mismatch"),
+        # Genuine tokens of the installation, of another kind: a member's, the installation's, a lifecycle one.
+        (lambda ws, keys: ws.minter.user_token(role="USER"), "wrong_token_kind"),
+        (lambda ws, keys: ws.minter.installation_token(), "wrong_token_kind"),
+        (lambda ws, keys: ws.minter.lifecycle_token(), "wrong_token_kind"),
     ],
 )
 def test_bad_tokens_are_401_nothing_stored_nothing_leaked(client, installed, foreign_keys, caplog, make_token,
