@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
@@ -79,13 +80,18 @@ class FormattedLines(logging.Handler):
             self.addFilter(log_filter)
         self.stream = stream
         self.prefix = prefix
+        self.lines = 0
+        self.seconds = 0.0  # spent formatting and writing: the check's cost to the run
 
     def emit(self, record: logging.LogRecord) -> None:
+        started = time.perf_counter()
         try:
             line = self.format(record).replace("\n", "\\n")
         except Exception:  # a record that cannot be formatted is not written by production either
             return
         self.stream.write(f"{self.prefix()}\t{line}\n")
+        self.lines += 1
+        self.seconds += time.perf_counter() - started
 
 
 class _Checker:
@@ -96,6 +102,9 @@ class _Checker:
         self.handler: FormattedLines | None = None
         self.basetemp: Path | None = None
         self.leaks: list[tuple[str, str]] = []  # (where, what)
+        self.started = time.perf_counter()
+        self.search_seconds = 0.0
+        self.files = 0
         self._patches = pytest.MonkeyPatch()
         self._restore_levels: list[tuple[logging.Handler | logging.Logger, int]] = []
 
@@ -152,6 +161,7 @@ class _Checker:
             where, _, line = raw.partition("\t")
             yield where, line
         for path in self._subprocess_logs():
+            self.files += 1
             try:
                 with open(path, encoding="utf-8", errors="replace") as f:
                     for line in f:
@@ -165,6 +175,7 @@ class _Checker:
         return sorted(self.basetemp.rglob("*.log"))
 
     def search(self) -> None:
+        started = time.perf_counter()
         seen: set[tuple[str, str]] = set()
         for where, line in self._lines():
             for secret in self.index.find(line):
@@ -172,6 +183,14 @@ class _Checker:
                 if key not in seen:
                     seen.add(key)
                     self.leaks.append(key)
+        self.search_seconds = time.perf_counter() - started
+
+    def cost(self) -> str:
+        lines = self.handler.lines if self.handler else 0
+        emit = self.handler.seconds if self.handler else 0.0
+        return (f"{len(self.index.labels)} watched; {lines} lines and {self.files} subprocess log files read; "
+                f"{emit:.1f} s formatting + {self.search_seconds:.1f} s searching of a "
+                f"{time.perf_counter() - self.started:.0f} s session")
 
 
 _checker: _Checker | None = None
@@ -221,9 +240,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if _checker is None:
         return
     if not _checker.leaks:
-        terminalreporter.write_line(
-            f"log check: no token or secret of this run in any log line "
-            f"({len(_checker.index.labels)} watched)")
+        terminalreporter.write_line(f"log check: no token or secret of this run in any log line ({_checker.cost()})")
         return
     terminalreporter.section("log check: a token or secret of this run was logged", red=True, bold=True)
     for where, what in _checker.leaks[:50]:
