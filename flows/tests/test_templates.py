@@ -119,3 +119,22 @@ def test_paths_walk_json_only_never_python_attributes():
 def test_find_exprs_collects_every_template():
     exprs = find_exprs({"a": ["{{event.id}}", {"b": "x {{steps[3].response.id}} {{installation.workspaceId}}"}]})
     assert [(e.root, e.step) for e in exprs] == [("event", None), ("steps", 3), ("installation", None)]
+
+
+def test_secrets_resolve_once_are_remembered_and_preview_as_placeholders():
+    secrets = {"API_TOKEN": "tok-123456789"}
+    context = ctx(secret_lookup=secrets.get)
+    assert render({"h": "Bearer {{secrets.API_TOKEN}}", "whole": "{{secrets.API_TOKEN}}"}, context) == {
+        "h": "Bearer tok-123456789", "whole": "tok-123456789"}
+    assert context.used_secrets == {"API_TOKEN": "tok-123456789"}  # so that run records can mask them
+    with pytest.raises(TemplateError, match="secrets.OTHER is not set"):
+        render("{{secrets.OTHER}}", context)
+    preview = ctx(preview=True, secret_lookup=secrets.get)
+    assert render("{{secrets.API_TOKEN}}", preview) == "<secrets.API_TOKEN>" and not preview.used_secrets
+
+
+@pytest.mark.parametrize("template", ["{{secrets}}", "{{secrets.a.b}}", "{{secrets[0]}}", "{{secrets.1abc}}",
+                                      '{{secrets["A B"]}}'])
+def test_secret_references_are_one_plain_name(template):
+    with pytest.raises(TemplateError):
+        find_exprs(template)
