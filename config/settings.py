@@ -183,6 +183,10 @@ REQUIRE_SIGNATURE_VERIFICATION = env.bool("REQUIRE_SIGNATURE_VERIFICATION", defa
 # Manifest keys (the JWT ``sub``); a private add-on needs its own.
 ADDON_KEY_API_STUDIO = env.str("ADDON_KEY_API_STUDIO", default="clockify-api-studio")
 ADDON_KEY_UNIVERSAL_WEBHOOK = env.str("ADDON_KEY_UNIVERSAL_WEBHOOK", default="clockify-universal-webhook")
+# Where Clockify serves the manifest schema of a version (``manage.py check_manifests --live``).
+CLOCKIFY_MANIFEST_SCHEMA_URL = env.str(
+    "CLOCKIFY_MANIFEST_SCHEMA_URL", default="https://api.clockify.me/api/addons/manifest-schema?version={version}"
+)
 # Origins allowed to frame the iframe pages.
 CLOCKIFY_FRAME_ANCESTORS = env.list(
     "CLOCKIFY_FRAME_ANCESTORS", default=["https://clockify.me", "https://*.clockify.me"]
