@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from addons.catalog import EVENTS
 from addons.manifest import webhook_path
-from addons.settings_schema import SettingValueError
+from addons.settings_schema import coerce_settings
 from addons.variants import Variant
 from installations import crypto, signals
 from installations.models import Installation, InstallationStatus, WebhookSubscription
@@ -28,7 +28,7 @@ class WebhookRegistration:
 
 
 class InstallationInputError(ValueError):
-    """Input that cannot be applied (unknown webhook path, bad setting value)."""
+    """Input that cannot be applied (a status other than ACTIVE or INACTIVE)."""
 
 
 _URL_CLAIMS = {
@@ -49,11 +49,27 @@ def _relative_webhook_path(variant: Variant, path: str) -> str:
     return "/" + url_path.strip("/")
 
 
-def _event_for_path(variant: Variant, relative_path: str) -> str:
-    for event in variant.events:
+def _event_for_path(variant: Variant, relative_path: str) -> str | None:
+    """The add-on event whose webhook is at ``relative_path``, or ``None`` for a path this code
+    does not serve (Clockify sends the published manifest's webhooks, older or newer than us)."""
+    for event in variant.manifest_events:
         if webhook_path(event) == relative_path:
             return event
-    raise InstallationInputError(f"webhooks: path {relative_path!r} is not a webhook of this add-on")
+    return None
+
+
+def _subscriptions(variant: Variant, hooks: list[WebhookRegistration], *, workspace_id: str) -> list[tuple]:
+    """(relative path, event, hook) for each webhook this code serves; the others are logged and skipped."""
+    result = []
+    for hook in hooks:
+        relative = _relative_webhook_path(variant, hook.path)
+        event = _event_for_path(variant, relative)
+        if event is None:
+            logger.warning("installation_webhook_path_unknown",
+                           extra={"variant": variant.slug, "workspace_id": workspace_id, "path": relative[:200]})
+            continue
+        result.append((relative, event, hook))
+    return result
 
 
 def _send_signal(signal: Any, installation: Installation) -> None:
@@ -74,10 +90,7 @@ def installation_install(
     webhooks: list[WebhookRegistration],
 ) -> Installation:
     """Store (or replace) the installation for this variant and workspace. Idempotent."""
-    subscriptions = []
-    for hook in webhooks:
-        relative = _relative_webhook_path(variant, hook.path)
-        subscriptions.append((relative, _event_for_path(variant, relative), hook))
+    subscriptions = _subscriptions(variant, webhooks, workspace_id=workspace_id)
 
     now = timezone.now()
     installation = (
@@ -139,19 +152,18 @@ def installation_delete(*, installation: Installation) -> Installation:
     return installation
 
 
-def parse_settings(*, variant: Variant, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Coerce SETTINGS_UPDATED items to typed values; unknown ids are ignored, bad values rejected."""
-    specs = variant.setting_specs
-    parsed: dict[str, Any] = {}
-    for item in items:
-        spec = specs.get(str(item.get("id", "")))
-        if spec is None:
-            continue
-        try:
-            parsed[spec.id] = spec.coerce(item.get("value"))
-        except SettingValueError as exc:
-            raise InstallationInputError(f"settings: {exc}") from None
-    return parsed
+def parse_settings(*, installation: Installation, items: list[Any], source: str = "settings_updated") -> dict[str, Any]:
+    """Typed values of Clockify's ``[{id, name, value}]``, each coerced on its own: a number out of
+    bounds is clamped, a value of the wrong type or an unknown id is skipped; each logged by id."""
+    result = coerce_settings(installation.variant_spec.setting_specs, items)
+    ctx = {"workspace_id": installation.workspace_id, "variant": installation.variant, "source": source}
+    for setting_id in result.clamped:
+        logger.info("installation_setting_clamped", extra={**ctx, "setting_id": setting_id})
+    for setting_id in result.skipped:
+        logger.warning("installation_setting_skipped", extra={**ctx, "setting_id": setting_id})
+    for setting_id in result.unknown:
+        logger.info("installation_setting_unknown", extra={**ctx, "setting_id": setting_id})
+    return result.values
 
 
 @transaction.atomic
