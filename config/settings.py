@@ -168,6 +168,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("webhooks", "flows", "bootstrap", "default")
 CELERY_TASK_ROUTES = {
+    # Exact names win over patterns: these call Clockify for seconds, away from the ingest queue.
+    "webhooks.sync_workspace_webhooks": {"queue": "default"},
+    "webhooks.sync_all_workspace_webhooks": {"queue": "default"},
     "webhooks.*": {"queue": "webhooks"},
     "flows.*": {"queue": "flows"},
     "bootstrap.*": {"queue": "bootstrap"},
@@ -217,6 +220,10 @@ WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", def
 WEBHOOK_SWEEP_BATCH_SIZE = env.int("WEBHOOK_SWEEP_BATCH_SIZE", default=1000)
 # How long a process trusts its cached (variant, workspace) -> installation/subscription lookup.
 WEBHOOK_LOOKUP_CACHE_SECONDS = env.float("WEBHOOK_LOOKUP_CACHE_SECONDS", default=10.0)
+# A webhook at a path with no stored token asks Clockify (getAddonWebhooks) at most this often per installation.
+WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS = env.int("WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS", default=300)
+# Workspace webhooks for the API-only events are checked (and re-created when gone) this often.
+WORKSPACE_WEBHOOKS_SYNC_INTERVAL_SECONDS = env.int("WORKSPACE_WEBHOOKS_SYNC_INTERVAL_SECONDS", default=3600)
 WEBHOOK_CUSTOM_TOLERANCE_SECONDS = env.int("WEBHOOK_CUSTOM_TOLERANCE_SECONDS", default=300)
 WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", default=86400)
 WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=1000)

@@ -14,7 +14,7 @@ from addons.catalog import EVENTS
 from addons.manifest import webhook_path
 from addons.settings_schema import coerce_settings
 from addons.variants import Variant
-from installations import crypto, signals
+from installations import crypto, hooks, signals
 from installations.models import Installation, InstallationStatus, WebhookSubscription
 
 logger = logging.getLogger("installations.services")
@@ -58,10 +58,10 @@ def _event_for_path(variant: Variant, relative_path: str) -> str | None:
     return None
 
 
-def _subscriptions(variant: Variant, hooks: list[WebhookRegistration], *, workspace_id: str) -> list[tuple]:
+def _subscriptions(variant: Variant, registrations: list[WebhookRegistration], *, workspace_id: str) -> list[tuple]:
     """(relative path, event, hook) for each webhook this code serves; the others are logged and skipped."""
     result = []
-    for hook in hooks:
+    for hook in registrations:
         relative = _relative_webhook_path(variant, hook.path)
         event = _event_for_path(variant, relative)
         if event is None:
@@ -135,9 +135,18 @@ def installation_install(
     return installation
 
 
-@transaction.atomic
 def installation_delete(*, installation: Installation) -> Installation:
-    """Wipe the tokens and stop all processing. Data is kept for the retention grace period."""
+    """Wipe the tokens and stop all processing. Data is kept for the retention grace period.
+
+    Before-delete hooks (``installations.hooks``) run first, while the token still exists (outside
+    the transaction: they may call Clockify)."""
+    if not installation.is_deleted:
+        hooks.run_before_delete(installation=installation)
+    return _installation_mark_deleted(installation=installation)
+
+
+@transaction.atomic
+def _installation_mark_deleted(*, installation: Installation) -> Installation:
     installation = Installation.objects.select_for_update().get(pk=installation.pk)
     if installation.is_deleted:
         return installation
@@ -150,6 +159,57 @@ def installation_delete(*, installation: Installation) -> Installation:
     logger.info("installation_deleted", extra={"variant": installation.variant, "workspace_id": installation.workspace_id})
     _send_signal(signals.installation_deleted, installation)
     return installation
+
+
+def installation_refresh_webhook_tokens(*, installation: Installation) -> int:
+    """Learn webhook tokens INSTALLED did not carry (a webhook a later manifest version added, or a
+    lost token) from ``getAddonWebhooks``; returns how many paths got a new token.
+
+    Called from the webhook endpoint when a genuine token arrives at a path with no stored token,
+    so it is bounded: at most once per ``WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS`` per installation
+    (shared by every process through the cache), one attempt, short timeouts."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from addons.clockify.client import ClockifyClient, ClockifyError
+
+    ctx = {"workspace_id": installation.workspace_id, "variant": installation.variant}
+    gate = f"webhook-token-refresh:{installation.pk}:{installation.addon_id}"
+    if not cache.add(gate, 1, timeout=settings.WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS):
+        logger.info("webhook_token_refresh_throttled", extra=ctx)
+        return 0
+    client = ClockifyClient.for_installation(installation)
+    client.max_retries, client.timeout, client.rate_limit_timeout = 0, (2.0, 4.0), 2.0
+    path = f"/v1/workspaces/{installation.workspace_id}/addons/{installation.addon_id}/webhooks"
+    try:
+        response = client.get(path)
+        body = response.json() if response.ok else None
+    except (ClockifyError, ValueError) as exc:
+        logger.warning("webhook_token_refresh_failed", extra={**ctx, "error": type(exc).__name__})
+        return 0
+    listed = body.get("webhooks") if isinstance(body, dict) else None
+    if not isinstance(listed, list):
+        logger.warning("webhook_token_refresh_failed", extra={**ctx, "status": response.status})
+        return 0
+    registrations = [
+        WebhookRegistration(path=str(h.get("url") or h.get("path")), webhook_type="ADDON", auth_token=h["authToken"])
+        for h in listed
+        if isinstance(h, dict) and isinstance(h.get("authToken"), str) and h["authToken"]
+        and isinstance(h.get("url") or h.get("path"), str)
+    ]
+    learned = 0
+    with transaction.atomic():
+        current = dict(installation.webhook_subscriptions.values_list("path", "token_sha256"))
+        for relative, event, hook in _subscriptions(installation.variant_spec, registrations,
+                                                    workspace_id=installation.workspace_id):
+            digest = crypto.token_hash(hook.auth_token)
+            if current.get(relative) != digest:
+                WebhookSubscription.objects.update_or_create(
+                    installation=installation, path=relative,
+                    defaults={"event": event, "token_sha256": digest, "webhook_type": hook.webhook_type})
+                learned += 1
+    logger.info("webhook_tokens_refreshed", extra={**ctx, "webhooks": len(registrations), "learned": learned})
+    return learned
 
 
 def parse_settings(*, installation: Installation, items: list[Any], source: str = "settings_updated") -> dict[str, Any]:
