@@ -247,7 +247,10 @@ BOOTSTRAP_LEASE_SECONDS = env.int("BOOTSTRAP_LEASE_SECONDS", default=120)  # a d
 BOOTSTRAP_DRIVER_BUDGET_SECONDS = env.int("BOOTSTRAP_DRIVER_BUDGET_SECONDS", default=300)
 
 # --- Explorer -------------------------------------------------------------------------------------
-CLOCKIFY_OPENAPI_SOURCE = env.str("CLOCKIFY_OPENAPI_SOURCE", default="")
+# Clockify's published document (any API call); "bundled" (or empty) keeps the bundled core catalogue.
+# The periodic sync re-reads it when the cached copy is older than OPENAPI_SYNC_MAX_AGE_SECONDS.
+CLOCKIFY_OPENAPI_SOURCE = env.str("CLOCKIFY_OPENAPI_SOURCE", default="https://docs.clockify.me/openapi.json")
+OPENAPI_SYNC_MAX_AGE_SECONDS = env.int("OPENAPI_SYNC_MAX_AGE_SECONDS", default=86400)
 
 # --- Flows ----------------------------------------------------------------------------------------
 FLOW_RUN_TIME_LIMIT_SECONDS = env.int("FLOW_RUN_TIME_LIMIT_SECONDS", default=300)  # a run's time bound
