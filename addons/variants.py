@@ -52,6 +52,10 @@ class Variant:
     features: frozenset[Feature]
     settings_layout: SettingsLayout
     event_set: frozenset[str] = field(init=False, repr=False)
+    # The events its manifest subscribes to (all in manifest schema 1.2's enum)...
+    manifest_events: tuple[str, ...] = field(init=False, repr=False)
+    # ...and those no manifest can list: registered as workspace webhooks when the setting is on.
+    workspace_webhook_events: tuple[str, ...] = field(init=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -70,18 +74,11 @@ class Variant:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "event_set", frozenset(self.events))
+        object.__setattr__(self, "manifest_events", tuple(e for e in self.events if EVENTS[e].addon_webhook))
+        object.__setattr__(self, "workspace_webhook_events",
+                           tuple(e for e in self.events if not EVENTS[e].addon_webhook))
         if self.workspace_webhook_events and Feature.WORKSPACE_WEBHOOKS not in self.features:
             raise ValueError(f"{self.slug}: API-only events need the {Feature.WORKSPACE_WEBHOOKS.value} feature")
-
-    @property
-    def manifest_events(self) -> tuple[str, ...]:
-        """The events its manifest subscribes to (all in manifest schema 1.2's enum)."""
-        return tuple(e for e in self.events if EVENTS[e].addon_webhook)
-
-    @property
-    def workspace_webhook_events(self) -> tuple[str, ...]:
-        """Events no manifest can list: registered as workspace webhooks when the setting is on."""
-        return tuple(e for e in self.events if not EVENTS[e].addon_webhook)
 
     @property
     def scopes(self) -> tuple[str, ...]:

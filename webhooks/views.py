@@ -3,7 +3,12 @@
 Order of checks (DESIGN.md section 5), each with its own status and ``reason`` log key:
 body size (413) -> installation, signature and stored token (401) -> event type header (400) ->
 plan (403) -> JSON (400) -> ingestion rate (429) -> store once (duplicate 200) -> 200.
-Nothing here calls Clockify; processing is enqueued once the event is stored.
+Processing is enqueued once the event is stored. Clockify is called from here only for a genuine
+token at a path with no stored token (``getAddonWebhooks``, once per interval per installation,
+short timeouts): the one case where refusing would need a reinstall to recover.
+
+The 9 API-only events (Universal Webhook) come from workspace webhooks the platform registered:
+their token is the opaque ``authToken`` createWebhook returned, matched by its stored hash.
 """
 
 from __future__ import annotations
