@@ -5,12 +5,12 @@ workspace webhook does, the platform logs and processes them, and DELETED remove
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from django.conf import settings as django_settings
 
 from flows.tests import worker
+from flows.tests.test_worker_e2e import wait_for
 from installations.models import Installation
 from webhooks.models import WebhookEvent
 
@@ -20,17 +20,6 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""),
                        reason="needs PostgreSQL and Redis (a worker subprocess shares them)"),
 ]
-
-
-def _wait_for(predicate, what: str, log, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    tail = log.read_text()[-3000:] if log.exists() else ""
-    raise AssertionError(f"timed out waiting for {what}; worker log:\n{tail}")
 
 
 def test_api_only_events_arrive_from_workspace_webhooks_and_go_away_on_deleted(
@@ -50,12 +39,15 @@ def test_api_only_events_arrive_from_workspace_webhooks_and_go_away_on_deleted(
                                   REDIS_URL=django_settings.REDIS_URL, LOG_LEVEL="WARNING")
     try:
         assert side.update_settings({"enable_workspace_webhooks": True}).status_code == 200
-        hooks = _wait_for(lambda: len(ours()) == 9 and ours(), "the worker to register 9 webhooks", log)
+        hooks = wait_for(lambda: len(ours()) == 9 and ours(), 60, "the worker to register 9 webhooks")
         for event in events:
             assert standin.deliver_workspace_webhooks(side.workspace_id, event) == [(hooks[event]["id"], 200)]
         logged = WebhookEvent.objects.filter(installation__workspace_id=side.workspace_id)
-        _wait_for(lambda: logged.filter(status="processed").count() == 9, "the worker to process the 9 events", log)
+        wait_for(lambda: logged.filter(status="processed").count() == 9, 60, "the worker to process the 9 events")
         assert sorted(logged.values_list("event_type", flat=True)) == sorted(events)
+    except AssertionError:
+        print(log.read_text()[-3000:] if log.exists() else "no worker log")
+        raise
     finally:
         worker.stop(process)
 
