@@ -36,7 +36,8 @@ def uw(live_server, standin, clockify_side, settings):
     settings.PUBLIC_BASE_URL = live_server.url
     side = clockify_side("universal-webhook", platform=live_server, standin=standin)
     assert side.install().status_code == 200
-    return side
+    yield side
+    side.http.session.close()  # no keep-alive connection may hold a server thread's database session
 
 
 def _installation(side) -> Installation:
@@ -178,3 +179,33 @@ def test_api_studio_has_no_api_only_events(live_server, standin, clockify_side, 
     assert _post(side, "TIME_ENTRY_SPLIT", side.webhook_tokens["NEW_TAG"]).status_code == 403
     page = client.get(f"/api-studio/ui/dashboard?auth_token={side.user_token()}")
     assert page.status_code == 200 and "API-only events" not in page.content.decode()
+
+
+@pytest.mark.parametrize("change", ["settings_on", "inactive", "active"])
+def test_lifecycle_changes_ask_a_worker_to_converge(uw, monkeypatch, change):
+    """Settings, status and install changes enqueue the sync (after commit) when there is something
+    to do; a worker runs it (test_workspace_webhooks_e2e)."""
+    from webhooks import receivers
+
+    sent = []
+    monkeypatch.setattr(receivers, "enqueue_on_commit", lambda task, *args: sent.append((task.name, args)))
+    installation = _installation(uw)
+    if change == "settings_on":
+        assert uw.update_settings({"enable_workspace_webhooks": True}).status_code == 200
+    else:
+        WorkspaceWebhook.objects.create(installation=installation, event="TIME_ENTRY_SPLIT", state="registered")
+        if change == "active":
+            assert uw.set_status("INACTIVE").status_code == 200
+            sent.clear()
+        assert uw.set_status(change.upper()).status_code == 200
+    assert sent == [("webhooks.sync_workspace_webhooks", (installation.pk,))]
+
+
+def test_nothing_is_enqueued_when_nothing_is_wanted_or_left(uw, monkeypatch):
+    from webhooks import receivers
+
+    sent = []
+    monkeypatch.setattr(receivers, "enqueue_on_commit", lambda task, *args: sent.append(task.name))
+    assert uw.update_settings({"enable_flows": False}).status_code == 200
+    assert uw.set_status("INACTIVE").status_code == 200
+    assert sent == []
