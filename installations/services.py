@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from addons.catalog import EVENTS
+from addons.clockify.client import ClockifyClient, ClockifyError
 from addons.manifest import webhook_path
 from addons.settings_schema import coerce_settings
 from addons.variants import Variant

@@ -8,7 +8,7 @@ that token (``webhooks.views``). ``workspace_webhooks_sync`` converges Clockify 
 
 - wanted (feature, setting on, installation ACTIVE): each event has one webhook of ours; one
   Clockify lists as ours (same URL and event) is adopted, extra copies are deleted, a missing one
-  (never made, or deleted in Clockify) is created. Every row says how that went: registered,
+  (never made, deleted in Clockify, or disabled by Clockify after failed deliveries) is created. Every row says how that went: registered,
   refused by the plan's webhook allowance, or failed, with Clockify's reason.
 - not wanted (setting off, INACTIVE): every webhook of ours is deleted in Clockify and its row
   dropped; one Clockify would not delete keeps a row (failed, its token hash cleared so nothing
@@ -180,9 +180,11 @@ def _register(installation: Installation, client: ClockifyClient) -> SyncReport:
     ours = _ours_at_clockify(installation, client)
     for event in installation.variant_spec.workspace_webhook_events:
         row, _ = WorkspaceWebhook.objects.get_or_create(installation=installation, event=event)
-        found = (ours or {}).get(event, [])
+        listed = (ours or {}).get(event, [])
+        # One Clockify stopped delivering (too many failed deliveries) is replaced by a fresh one.
+        found = [h for h in listed if h.get("deliveryEnabled") is not False and h.get("enabled") is not False]
         keep = next((h for h in found if h["id"] == row.clockify_id), found[0] if found else None)
-        for extra in found:
+        for extra in listed:
             if extra is not keep and not _delete_at_clockify(installation, client, extra["id"]):
                 report.removed += 1
         if keep is not None and (keep.get("authToken") or (keep["id"] == row.clockify_id and row.token_sha256)):

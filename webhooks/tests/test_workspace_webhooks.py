@@ -209,3 +209,13 @@ def test_nothing_is_enqueued_when_nothing_is_wanted_or_left(uw, monkeypatch):
     assert uw.update_settings({"enable_flows": False}).status_code == 200
     assert uw.set_status("INACTIVE").status_code == 200
     assert sent == []
+
+
+def test_a_webhook_clockify_stopped_delivering_is_replaced(uw, standin):
+    hooks = _turn_on(uw, standin)
+    stale = hooks["EXPENSE_RESTORED"]
+    standin.workspace(uw.workspace_id).webhooks[stale["id"]]["deliveryEnabled"] = False  # after failed deliveries
+    assert _sync(uw)["EXPENSE_RESTORED"] == "registered"
+    fresh = _at_clockify(standin, uw)["EXPENSE_RESTORED"]
+    assert fresh["id"] != stale["id"] and fresh["deliveryEnabled"] is True
+    assert stale["id"] not in standin.workspace(uw.workspace_id).webhooks
