@@ -1,9 +1,12 @@
 """Canonical catalogues of Clockify webhook events and API scopes.
 
-Events: the union of Clockify's developer docs and the ``WebhookEventType`` enum of its
-OpenAPI document (52). Each event names the entity type it carries and what happened to
-it, so the entity cache and the log can derive ids without per-event code.
-Scopes: the 30 of manifest schema 1.3.
+Events: the union of Clockify's developer docs and the ``webhookEvent`` enum of its OpenAPI
+document (51). Each event names the entity type it carries and what happened to it, so the
+entity cache and the log can derive ids without per-event code. 42 of them are add-on events
+(the docs' list and manifest schema 1.2's enum): a manifest may subscribe to them. The other 9
+exist only in the workspace-webhook API (``createWebhook``): no manifest schema accepts them, so
+the platform registers workspace webhooks for them (``webhooks.services.workspace_webhooks``).
+Scopes: the 30 of manifest schemas 1.2-1.4; ``addons.scopes`` says which one an operation needs.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class EventSpec:
     entity_type: str  # entity cache type (plural, as in Clockify's API paths)
     action: EntityAction
     description: str
+    addon_webhook: bool = True  # False: only a workspace webhook delivers it (no manifest may list it)
 
     @property
     def slug(self) -> str:
@@ -96,7 +100,17 @@ _EVENTS: tuple[tuple[str, str, EntityAction, str], ...] = (
     ("ASSIGNMENT_PUBLISHED", "assignments", O, "Scheduling assignments were published"),
 )
 
-EVENTS: dict[str, EventSpec] = {name: EventSpec(name, et, act, desc) for name, et, act, desc in _EVENTS}
+# In no manifest schema (1.2 lists 42 events, 1.3 and 1.4 list 22) nor in the docs' add-on list.
+WORKSPACE_WEBHOOK_ONLY_EVENTS = frozenset({
+    "TIME_ENTRY_RESTORED", "TIME_ENTRY_SPLIT", "USERS_INVITED_TO_WORKSPACE", "LIMITED_USERS_ADDED_TO_WORKSPACE",
+    "COST_RATE_UPDATED", "BILLABLE_RATE_UPDATED", "EXPENSE_RESTORED", "TIME_OFF_REQUEST_UPDATED",
+    "TIME_OFF_REQUEST_STARTED",
+})
+
+EVENTS: dict[str, EventSpec] = {
+    name: EventSpec(name, et, act, desc, addon_webhook=name not in WORKSPACE_WEBHOOK_ONLY_EVENTS)
+    for name, et, act, desc in _EVENTS
+}
 EVENTS_BY_SLUG: dict[str, EventSpec] = {spec.slug: spec for spec in EVENTS.values()}
 
 SCOPES: tuple[str, ...] = tuple(

@@ -1,4 +1,9 @@
-"""Clockify manifests (schema 1.3) built from the variant registry."""
+"""Clockify manifests built from the variant registry.
+
+Schema 1.2: Clockify validates a manifest against the schema of the version it declares, event
+names included, and only 1.2's enum holds the 42 add-on events (1.3 and 1.4 list 22). Checked
+against the bundled schemas by ``addons.manifest_schema`` (tests, ``manage.py check_manifests``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from addons.catalog import EVENTS
 from addons.variants import Variant
 
 LIFECYCLE_TYPES = ("INSTALLED", "DELETED", "SETTINGS_UPDATED", "STATUS_CHANGED")
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.2"
+ICON_PATH = "/icon.svg"  # served by addons.views.icon from static/addons/<variant>.svg
 
 
 def lifecycle_path(lifecycle_type: str) -> str:
@@ -36,6 +42,7 @@ def build_manifest(variant: Variant, *, base_url: str | None = None) -> dict[str
         "description": variant.description,
         "baseUrl": base_url if base_url is not None else variant.base_url,
         "minimalSubscriptionPlan": variant.plan.value,
+        "iconPath": ICON_PATH,
         "scopes": list(variant.scopes),
         "components": [
             {
@@ -43,11 +50,13 @@ def build_manifest(variant: Variant, *, base_url: str | None = None) -> dict[str
                 "accessLevel": "EVERYONE",
                 "path": sidebar_path(),
                 "label": variant.name,
+                "iconPath": ICON_PATH,
             }
         ],
         "settings": variant.settings_layout.manifest_settings(),
         "lifecycle": [{"type": t, "path": lifecycle_path(t)} for t in LIFECYCLE_TYPES],
-        "webhooks": [{"event": event, "path": webhook_path(event)} for event in variant.events],
+        # Add-on events only: the API-only ones come through workspace webhooks (same paths).
+        "webhooks": [{"event": event, "path": webhook_path(event)} for event in variant.manifest_events],
     }
 
 

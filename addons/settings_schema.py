@@ -7,11 +7,19 @@ parser for the value Clockify sends back in SETTINGS_UPDATED.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 
 class SettingValueError(ValueError):
     pass
+
+
+class SettingOutOfRange(SettingValueError):
+    """A number outside the setting's bounds; ``clamped`` is the nearest allowed value."""
+
+    def __init__(self, message: str, clamped: int) -> None:
+        super().__init__(message)
+        self.clamped = clamped
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,9 @@ class SettingSpec:
             except (TypeError, ValueError):
                 raise SettingValueError(f"{self.id}: expected a number") from None
             if self.minimum is not None and value < self.minimum:
-                raise SettingValueError(f"{self.id}: must be at least {self.minimum}")
+                raise SettingOutOfRange(f"{self.id}: must be at least {self.minimum}", self.minimum)
             if self.maximum is not None and value > self.maximum:
-                raise SettingValueError(f"{self.id}: must be at most {self.maximum}")
+                raise SettingOutOfRange(f"{self.id}: must be at most {self.maximum}", self.maximum)
             return value
         if self.type == "DROPDOWN_MULTIPLE":
             values = raw if isinstance(raw, list) else [v for v in str(raw).split(",") if v]
@@ -62,6 +70,12 @@ class SettingSpec:
             raise SettingValueError(f"{self.id}: expected text")
         return str(raw)
 
+    @property
+    def required(self) -> bool:
+        """Only a number needs a value: a blank number means nothing, a required checkbox would have
+        to be ticked, and a blank text can be meant (an empty allow-list allows nothing)."""
+        return self.type == "NUMBER"
+
     def manifest_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": self.id,
@@ -70,11 +84,43 @@ class SettingSpec:
             "type": self.type,
             "value": self.default,
             "accessLevel": self.access_level,
-            "required": True,
         }
+        if self.required:
+            entry["required"] = True
         if self.allowed_values:
             entry["allowedValues"] = list(self.allowed_values)
         return entry
+
+
+@dataclass
+class CoercedSettings:
+    """Settings from Clockify, each coerced on its own: one bad value never drops the others."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    clamped: list[str] = field(default_factory=list)  # numbers out of bounds, stored at the nearest bound
+    skipped: list[str] = field(default_factory=list)  # values of the wrong type: the old value stays
+    unknown: list[str] = field(default_factory=list)  # ids this variant does not declare
+
+
+def coerce_settings(specs: dict[str, SettingSpec], items: Iterable[Any]) -> CoercedSettings:
+    """Coerce ``[{id, value}, ...]`` against ``specs``; the caller logs what was clamped or skipped."""
+    result = CoercedSettings()
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            result.unknown.append(str(item.get("id"))[:100] if isinstance(item, dict) else "?")
+            continue
+        spec = specs.get(item["id"])
+        if spec is None:
+            result.unknown.append(item["id"][:100])
+            continue
+        try:
+            result.values[spec.id] = spec.coerce(item.get("value"))
+        except SettingOutOfRange as exc:
+            result.values[spec.id] = exc.clamped
+            result.clamped.append(spec.id)
+        except SettingValueError:
+            result.skipped.append(spec.id)
+    return result
 
 
 @dataclass(frozen=True)
@@ -154,6 +200,12 @@ WEBHOOK_LOG_RETENTION_DAYS = SettingSpec(
     "webhook_log_retention_days", "Webhook log retention (days)", "NUMBER", 90,
     "Webhook events older than this are deleted.", minimum=1, maximum=3650,
 )
+ENABLE_WORKSPACE_WEBHOOKS = SettingSpec(
+    "enable_workspace_webhooks", "API-only events", "CHECKBOX", False,
+    "Also receive the 9 events add-ons cannot subscribe to (time entry split and restored, rates, "
+    "invitations, expense restored, time-off updated and started) through workspace webhooks; they "
+    "count against the workspace's webhook allowance.",
+)
 ENABLE_FLOWS = SettingSpec(
     "enable_flows", "Flows", "CHECKBOX", True, "Run no-code flows on incoming events.",
 )
@@ -199,7 +251,7 @@ UNIVERSAL_WEBHOOK_SETTINGS = SettingsLayout(
         ),
         SettingsGroup(
             "webhooks", "Webhooks", "Incoming Clockify and custom webhooks.",
-            (ENABLE_CUSTOM_WEBHOOKS, WEBHOOK_LOG_RETENTION_DAYS),
+            (ENABLE_CUSTOM_WEBHOOKS, ENABLE_WORKSPACE_WEBHOOKS, WEBHOOK_LOG_RETENTION_DAYS),
         ),
         SettingsGroup(
             "flows", "Flows", "No-code automations.",

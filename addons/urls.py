@@ -4,4 +4,5 @@ from addons import views
 
 urlpatterns = [
     path("manifest", views.manifest, name="manifest"),
+    path("icon.svg", views.icon, name="icon"),
 ]

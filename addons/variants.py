@@ -11,7 +11,8 @@ from enum import Enum
 
 from django.conf import settings
 
-from addons.catalog import EVENTS, SCOPES
+from addons.catalog import EVENTS
+from addons.scopes import EVERYTHING, ApiAccess
 from addons.settings_schema import (
     API_STUDIO_SETTINGS,
     UNIVERSAL_WEBHOOK_SETTINGS,
@@ -29,6 +30,8 @@ class Feature(str, Enum):
     CUSTOM_SOURCE_TRIGGERS = "custom_source_triggers"
     EXPLORER_READ = "explorer_read"
     EXPLORER_WRITE = "explorer_write"  # write operations, OWNER/ADMIN with confirmation
+    # API-only events through workspace webhooks; also needs the enable_workspace_webhooks setting
+    WORKSPACE_WEBHOOKS = "workspace_webhooks"
 
 
 class Plan(str, Enum):
@@ -43,11 +46,16 @@ class Variant:
     description: str
     plan: Plan
     key_setting: str  # name of the Django setting that holds the manifest key
-    events: tuple[str, ...]
-    scopes: tuple[str, ...]
+    events: tuple[str, ...]  # every event it receives: add-on webhooks and, with the feature, workspace webhooks
+    # What its explorer, flow actions and bootstrap may call; the manifest's scopes follow from it.
+    api_access: ApiAccess
     features: frozenset[Feature]
     settings_layout: SettingsLayout
     event_set: frozenset[str] = field(init=False, repr=False)
+    # The events its manifest subscribes to (all in manifest schema 1.2's enum)...
+    manifest_events: tuple[str, ...] = field(init=False, repr=False)
+    # ...and those no manifest can list: registered as workspace webhooks when the setting is on.
+    workspace_webhook_events: tuple[str, ...] = field(init=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -66,6 +74,15 @@ class Variant:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "event_set", frozenset(self.events))
+        object.__setattr__(self, "manifest_events", tuple(e for e in self.events if EVENTS[e].addon_webhook))
+        object.__setattr__(self, "workspace_webhook_events",
+                           tuple(e for e in self.events if not EVENTS[e].addon_webhook))
+        if self.workspace_webhook_events and Feature.WORKSPACE_WEBHOOKS not in self.features:
+            raise ValueError(f"{self.slug}: API-only events need the {Feature.WORKSPACE_WEBHOOKS.value} feature")
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return self.api_access.scopes
 
     @property
     def setting_specs(self) -> dict[str, SettingSpec]:
@@ -78,12 +95,12 @@ _API_STUDIO_EVENTS = (
     "NEW_CLIENT", "CLIENT_UPDATED", "CLIENT_DELETED",
     "NEW_TAG", "TAG_UPDATED", "TAG_DELETED",
 )
-_API_STUDIO_SCOPES = tuple(
-    f"{resource}_{mode}"
-    for resource in ("TIME_ENTRY", "PROJECT", "CLIENT", "TAG", "TASK", "USER", "CUSTOM_FIELDS", "WORKSPACE",
-                     "GROUP")
-    for mode in ("READ", "WRITE")
-    if not (resource in ("USER", "WORKSPACE", "CUSTOM_FIELDS", "GROUP") and mode == "WRITE")
+# API Studio works on what its 12 events are about (time entries, projects and their tasks,
+# clients, tags): its flows may change those; its read-only explorer and bootstrap also read the
+# context they refer to (users, groups, the workspace, custom fields).
+_API_STUDIO_ACCESS = ApiAccess(
+    read=frozenset({"TIME_ENTRY", "PROJECT", "TASK", "CLIENT", "TAG", "USER", "GROUP", "WORKSPACE", "CUSTOM_FIELDS"}),
+    write=frozenset({"TIME_ENTRY", "PROJECT", "TASK", "CLIENT", "TAG"}),
 )
 
 API_STUDIO = Variant(
@@ -94,7 +111,7 @@ API_STUDIO = Variant(
     plan=Plan.STANDARD,
     key_setting="ADDON_KEY_API_STUDIO",
     events=_API_STUDIO_EVENTS,
-    scopes=_API_STUDIO_SCOPES,
+    api_access=_API_STUDIO_ACCESS,
     features=frozenset({Feature.BOOTSTRAP, Feature.FLOWS, Feature.FLOW_CLOCKIFY_ACTIONS, Feature.EXPLORER_READ}),
     settings_layout=API_STUDIO_SETTINGS,
 )
@@ -107,7 +124,7 @@ UNIVERSAL_WEBHOOK = Variant(
     plan=Plan.ENTERPRISE,
     key_setting="ADDON_KEY_UNIVERSAL_WEBHOOK",
     events=tuple(EVENTS),
-    scopes=SCOPES,
+    api_access=EVERYTHING,  # "any API call": every operation, write ones for admins
     features=frozenset(Feature),
     settings_layout=UNIVERSAL_WEBHOOK_SETTINGS,
 )

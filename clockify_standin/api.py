@@ -12,10 +12,11 @@ from typing import Any, Callable
 from clockify_standin import data as d
 # The server reaches everything through this module (api.ApiError, api.dispatch, api.reports_dispatch).
 from clockify_standin.apicore import (  # noqa: F401
-    READ_ONLY_FIELDS, SIMPLE_COLLECTIONS, ApiError, ApiResponse, Request, as_bool, body_object, check_unique_name,
+    READ_ONLY_FIELDS, REQUIRED_QUERY, SIMPLE_COLLECTIONS, UNPAGED_COLLECTIONS, ApiError, ApiResponse, Request, as_bool, body_object, check_unique_name,
     filter_entries, filter_items, get, paginate, parse_time,
 )
 from clockify_standin.apiextra import addon_settings, hydrate_entries, reports_dispatch, stop_timer  # noqa: F401
+from clockify_standin.apiwebhooks import addon_webhooks, webhook_item, webhooks_collection
 from clockify_standin.data import WorkspaceData
 
 
@@ -109,11 +110,16 @@ def collection(req: Request, entity_type: str, items: Callable[[], list[dict[str
     ws = req.workspace
     assert ws is not None
     if req.method == "GET":
+        for name in REQUIRED_QUERY.get(entity_type, ()):
+            if name not in req.query:
+                raise ApiError(400, f"Required request parameter '{name}' is not present")
         with ws.lock:
             listed = items()
         listed = filter_items(listed, req.query)
         if entity_type == "time-entries":
             listed = filter_entries(listed, req.query)
+        if entity_type in UNPAGED_COLLECTIONS:  # page parameters ignored, everything at once
+            return ApiResponse(200, listed)
         page = paginate(listed, req.query)
         if entity_type == "expenses":  # Clockify wraps expenses in a counted envelope
             page.body = {"expenses": {"count": len(listed), "expenses": page.body}}
@@ -162,6 +168,10 @@ def dispatch(req: Request) -> ApiResponse:
                 raise ApiError(405, f"{req.method} not allowed here")
             return ApiResponse(200, ws.workspace_object())
         head = rest[0]
+        if head == "webhooks" and len(rest) <= 2:
+            return webhook_item(req, ws, rest[1]) if len(rest) == 2 else webhooks_collection(req, ws)
+        if head == "addons" and len(rest) == 3 and rest[2] == "webhooks":
+            return addon_webhooks(req, ws, rest[1])
         if head == "projects" and len(rest) >= 3 and rest[2] == "tasks":
             project_id = rest[1]
             get(ws, "projects", project_id)

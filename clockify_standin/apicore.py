@@ -17,6 +17,11 @@ SIMPLE_COLLECTIONS = {
     "custom-fields": "custom-fields", "user-groups": "user-groups", "holidays": "holidays",
     "expenses": "expenses", "time-entries": "time-entries",
 }
+# Lists Clockify answers whole: no page/page-size parameters, no Last-Page header (OpenAPI:
+# ofWorkspace, getHolidays).
+UNPAGED_COLLECTIONS = frozenset({"custom-fields", "holidays"})
+# Query parameters the OpenAPI document marks required, by collection (answered 400 when missing).
+REQUIRED_QUERY = {"users": ("include-roles",)}
 # Types whose names Clockify keeps unique within a workspace.
 UNIQUE_NAMES = {"clients", "projects", "tags", "user-groups"}
 READ_ONLY_FIELDS = {"id", "workspaceId"}

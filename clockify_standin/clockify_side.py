@@ -197,7 +197,16 @@ class ClockifySide:
         result = self._lifecycle("INSTALLED", self.installed_body())
         if result.status_code == 200:
             self._sync_standin_settings()
+            self._sync_standin_addon_webhooks()
         return result
+
+    def add_addon_webhook(self, event: str) -> str:
+        """A webhook a newer manifest version added after the installation: Clockify registers it
+        (``getAddonWebhooks`` lists it with its token) but sends no new INSTALLED. Returns the token."""
+        self.webhook_path(event)  # the manifest must serve the event
+        self.webhook_tokens[event] = self.minter.webhook_token(jti=secrets.token_hex(12))
+        self._sync_standin_addon_webhooks()
+        return self.webhook_tokens[event]
 
     def update_settings(self, values: dict[str, Any]) -> HttpResult:
         """SETTINGS_UPDATED with every setting (Clockify sends the full list), ``values`` applied."""
@@ -216,8 +225,12 @@ class ClockifySide:
                                                   "status": status})
 
     def delete(self) -> HttpResult:
-        return self._lifecycle("DELETED", {"addonId": self.addon_id, "workspaceId": self.workspace_id,
-                                           "asUser": self.owner_user_id})
+        result = self._lifecycle("DELETED", {"addonId": self.addon_id, "workspaceId": self.workspace_id,
+                                             "asUser": self.owner_user_id})
+        if result.status_code == 200:
+            self.webhook_tokens = {}
+            self._sync_standin_addon_webhooks()
+        return result
 
     def _structured_settings(self) -> dict[str, Any]:
         structured = json.loads(json.dumps(self.manifest.get("settings") or {"tabs": []}))
@@ -234,6 +247,20 @@ class ClockifySide:
         elif self.sync_standin_over_http and self.installation_token:
             requests.put(f"{self.backend_url}/addon/workspaces/{self.workspace_id}/settings",
                          json=self._structured_settings(), headers={"X-Addon-Token": self.installation_token},
+                         timeout=10)
+
+    def _addon_webhooks(self) -> list[dict[str, Any]]:
+        return [{"webhookEvent": event, "url": self.manifest["baseUrl"] + self.webhook_path(event), "authToken": token}
+                for event, token in self.webhook_tokens.items()]
+
+    def _sync_standin_addon_webhooks(self) -> None:
+        """Make the stand-in's ``getAddonWebhooks`` list this installation's webhooks and tokens."""
+        if self.standin is not None:
+            self.standin.set_addon_webhooks(self.workspace_id, self.addon_id, self._addon_webhooks(),
+                                            user_id=self.owner_user_id)
+        elif self.sync_standin_over_http and self.installation_token:
+            requests.put(f"{self.backend_url}/v1/workspaces/{self.workspace_id}/addons/{self.addon_id}/webhooks",
+                         json={"webhooks": self._addon_webhooks()}, headers={"X-Addon-Token": self.installation_token},
                          timeout=10)
 
     # --- webhooks and user tokens ------------------------------------------------------------------

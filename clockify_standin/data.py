@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
+import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -70,6 +71,10 @@ class WorkspaceData:
     tasks_by_project: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     entries_by_user: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     addon_settings: dict[str, Any] = field(default_factory=lambda: {"tabs": []})
+    # Add-on and workspace webhooks by id (clockify_standin.apiwebhooks); workspace webhooks allowed.
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhook_limit: int = 300
+    webhook_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     owner_id: str = ""
     lock: threading.RLock = field(default_factory=threading.RLock)
 

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from clockify_standin import api
+from clockify_standin import api, apiwebhooks
 from clockify_standin.data import WorkspaceData, seed_workspace_data
 from clockify_standin.requestlog import RequestLog, RequestRecord
 
@@ -34,6 +35,10 @@ logger = logging.getLogger("clockify_standin")
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _TOKEN_CACHE_MAX = 20_000
 _FAULT_STATUSES = (500, 502, 503)
+# Clockify serves its manifest schemas (public); the stand-in serves the project's bundled copies.
+_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "addons" / "schemas"
+MANIFEST_SCHEMA_PATH = "/api/addons/manifest-schema"
+OPENAPI_PATH = "/docs/openapi.json"
 
 
 class _TokenRejected(Exception):
@@ -64,6 +69,7 @@ class StandinServer:
         self.latency_ms = 0
         self.retry_after: int | None = None
         self._fault_rng = random.Random(fault_seed)
+        self.openapi_document: dict[str, Any] | None = None  # served at OPENAPI_PATH once set
         self.configure(rate_limit_per_second=rate_limit_per_second, fault_5xx_rate=fault_5xx_rate,
                        latency_ms=latency_ms, retry_after=retry_after)
         self._httpd: _HTTPServer | None = None
@@ -154,6 +160,25 @@ class StandinServer:
     def has_workspace(self, workspace_id: str) -> bool:
         return workspace_id in self._workspaces
 
+    def set_addon_webhooks(self, workspace_id: str, addon_id: str, webhooks: list[dict[str, Any]], *,
+                           user_id: str = "") -> None:
+        """What ``getAddonWebhooks`` answers: ``[{webhookEvent, url, authToken}]`` as Clockify installed them."""
+        ws = self._workspace_or_seed(workspace_id)
+        apiwebhooks.set_addon_webhooks(ws, addon_id, webhooks, user_id=user_id or ws.owner_id)
+
+    def set_webhook_limit(self, workspace_id: str, limit: int) -> None:
+        """How many workspace webhooks ``createWebhook`` allows before refusing (the plan's allowance)."""
+        self._workspace_or_seed(workspace_id).webhook_limit = int(limit)
+
+    def deliver_workspace_webhooks(self, workspace_id: str, event: str, body: dict[str, Any] | None = None,
+                                   *, timeout: float = 10.0) -> list[tuple[str, int]]:
+        """Send ``event`` to every workspace webhook registered for it, as Clockify does."""
+        from clockify_standin.payloads import webhook_body
+
+        ws = self._workspace_or_seed(workspace_id)
+        payload = body if body is not None else webhook_body(event, workspace_id=workspace_id, workspace=ws)
+        return apiwebhooks.deliver(ws, event, payload, timeout=timeout)
+
     def set_addon_settings(self, workspace_id: str, structured_settings: dict[str, Any]) -> None:
         """What ``GET {backendUrl}/addon/workspaces/{ws}/settings`` answers (tabs/groups/settings)."""
         self._workspace_or_seed(workspace_id).addon_settings = json.loads(json.dumps(structured_settings))
@@ -238,6 +263,8 @@ class StandinServer:
                 workspace_id: str | None, now: float) -> tuple[api.ApiResponse, str | None]:
         if path == "/healthz":
             return api.ApiResponse(200, {"status": "ok"}), None
+        if path in (MANIFEST_SCHEMA_PATH, OPENAPI_PATH) and method == "GET":  # public documents: no token
+            return self._public_document(path, query), None
         if path.startswith("/api/"):
             segments, router = path[5:].rstrip("/").split("/"), api.dispatch
         elif path.startswith("/reports/"):
@@ -270,6 +297,18 @@ class StandinServer:
         request = api.Request(method=method, segments=segments, query=query, body=parsed, workspace=ws,
                               claims=claims)
         return router(request), workspace_id
+
+
+    def _public_document(self, path: str, query: dict[str, str]) -> api.ApiResponse:
+        if path == OPENAPI_PATH:
+            if self.openapi_document is None:
+                raise api.ApiError(404, "No OpenAPI document configured on the stand-in")
+            return api.ApiResponse(200, self.openapi_document)
+        version = query.get("version", "")
+        schema = _SCHEMA_DIR / f"manifest-schema-{version}.json"
+        if not version.replace(".", "").isdigit() or not schema.is_file():
+            raise api.ApiError(400, f"Unsupported manifest schema version {version!r}")
+        return api.ApiResponse(200, json.loads(schema.read_text()))
 
 
 def _path_workspace(path: str) -> str | None:

@@ -168,6 +168,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("webhooks", "flows", "bootstrap", "default")
 CELERY_TASK_ROUTES = {
+    # Exact names win over patterns: these call Clockify for seconds, away from the ingest queue.
+    "webhooks.sync_workspace_webhooks": {"queue": "default"},
+    "webhooks.sync_all_workspace_webhooks": {"queue": "default"},
     "webhooks.*": {"queue": "webhooks"},
     "flows.*": {"queue": "flows"},
     "bootstrap.*": {"queue": "bootstrap"},
@@ -183,6 +186,10 @@ REQUIRE_SIGNATURE_VERIFICATION = env.bool("REQUIRE_SIGNATURE_VERIFICATION", defa
 # Manifest keys (the JWT ``sub``); a private add-on needs its own.
 ADDON_KEY_API_STUDIO = env.str("ADDON_KEY_API_STUDIO", default="clockify-api-studio")
 ADDON_KEY_UNIVERSAL_WEBHOOK = env.str("ADDON_KEY_UNIVERSAL_WEBHOOK", default="clockify-universal-webhook")
+# Where Clockify serves the manifest schema of a version (``manage.py check_manifests --live``).
+CLOCKIFY_MANIFEST_SCHEMA_URL = env.str(
+    "CLOCKIFY_MANIFEST_SCHEMA_URL", default="https://api.clockify.me/api/addons/manifest-schema?version={version}"
+)
 # Origins allowed to frame the iframe pages.
 CLOCKIFY_FRAME_ANCESTORS = env.list(
     "CLOCKIFY_FRAME_ANCESTORS", default=["https://clockify.me", "https://*.clockify.me"]
@@ -213,6 +220,10 @@ WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", def
 WEBHOOK_SWEEP_BATCH_SIZE = env.int("WEBHOOK_SWEEP_BATCH_SIZE", default=1000)
 # How long a process trusts its cached (variant, workspace) -> installation/subscription lookup.
 WEBHOOK_LOOKUP_CACHE_SECONDS = env.float("WEBHOOK_LOOKUP_CACHE_SECONDS", default=10.0)
+# A webhook at a path with no stored token asks Clockify (getAddonWebhooks) at most this often per installation.
+WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS = env.int("WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS", default=300)
+# Workspace webhooks for the API-only events are checked (and re-created when gone) this often.
+WORKSPACE_WEBHOOKS_SYNC_INTERVAL_SECONDS = env.int("WORKSPACE_WEBHOOKS_SYNC_INTERVAL_SECONDS", default=3600)
 WEBHOOK_CUSTOM_TOLERANCE_SECONDS = env.int("WEBHOOK_CUSTOM_TOLERANCE_SECONDS", default=300)
 WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", default=86400)
 WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=1000)
@@ -240,7 +251,10 @@ BOOTSTRAP_LEASE_SECONDS = env.int("BOOTSTRAP_LEASE_SECONDS", default=120)  # a d
 BOOTSTRAP_DRIVER_BUDGET_SECONDS = env.int("BOOTSTRAP_DRIVER_BUDGET_SECONDS", default=300)
 
 # --- Explorer -------------------------------------------------------------------------------------
-CLOCKIFY_OPENAPI_SOURCE = env.str("CLOCKIFY_OPENAPI_SOURCE", default="")
+# Clockify's published document (any API call); "bundled" (or empty) keeps the bundled core catalogue.
+# The periodic sync re-reads it when the cached copy is older than OPENAPI_SYNC_MAX_AGE_SECONDS.
+CLOCKIFY_OPENAPI_SOURCE = env.str("CLOCKIFY_OPENAPI_SOURCE", default="https://docs.clockify.me/openapi.json")
+OPENAPI_SYNC_MAX_AGE_SECONDS = env.int("OPENAPI_SYNC_MAX_AGE_SECONDS", default=86400)
 
 # --- Flows ----------------------------------------------------------------------------------------
 FLOW_RUN_TIME_LIMIT_SECONDS = env.int("FLOW_RUN_TIME_LIMIT_SECONDS", default=300)  # a run's time bound

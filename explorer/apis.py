@@ -49,6 +49,8 @@ class ExplorerAPIView(IframeAPIMixin, APIView):
     def can_run(self, operation: Operation) -> bool:
         """Whether this user may execute ``operation`` (confirmation aside)."""
         variant = self.installation.variant_spec
+        if not variant.api_access.allows(operation.method, operation.path):
+            return False
         if operation.is_read_only:
             return variant.allows(Feature.EXPLORER_READ) or variant.allows(Feature.EXPLORER_WRITE)
         return variant.allows(Feature.EXPLORER_WRITE) and self.iframe_user.is_admin

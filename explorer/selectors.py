@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.cache import cache
 from django.db.models import QuerySet
 
-from explorer.models import ExplorerCall
+from explorer.catalog import BUNDLED_SOURCE, get_catalog
+from explorer.models import ExplorerCall, OpenAPIDocument
+from explorer.services.catalog_sync import LAST_FAILURE_KEY
 from installations.models import Installation
 
 MAX_PAGE = 200
@@ -25,3 +30,20 @@ def explorer_calls_list(*, installation: Installation, user_id: str | None = Non
 
 def explorer_call_get(*, installation: Installation, call_id: int) -> ExplorerCall | None:
     return ExplorerCall.objects.filter(installation=installation, pk=call_id).first()
+
+
+def catalog_status(*, installation: Installation | None = None) -> dict[str, Any]:
+    """Which catalogue the explorer uses (Clockify's synced document or the bundled fallback), when
+    it was synced and last checked, and the last failed fetch if none succeeded since."""
+    catalog = get_catalog(installation)
+    synced = catalog.source != BUNDLED_SOURCE
+    row = OpenAPIDocument.objects.filter(sha256=catalog.sha256).order_by("-id").first() if synced else None
+    return {
+        "kind": "synced" if synced else "bundled",
+        "source": catalog.source,
+        "title": catalog.title,
+        "operations": len(catalog),
+        "synced_at": row.synced_at if row is not None else None,
+        "checked_at": row.checked_at if row is not None else None,
+        "last_failure": cache.get(LAST_FAILURE_KEY),
+    }

@@ -15,6 +15,6 @@ logger = logging.getLogger("explorer.tasks")
 @shared_task(name="explorer.sync_openapi")
 def sync_openapi() -> None:
     try:
-        services.openapi_sync()
-    except CatalogError as exc:  # a bad upstream document keeps the current catalogue; retried next run
+        services.openapi_sync_if_due()
+    except CatalogError as exc:  # unreachable or bad upstream: the current catalogue stays; retried next run
         logger.warning("openapi_sync_failed", extra={"error": str(exc)[:200]})

@@ -134,6 +134,8 @@ def build_request(action: dict[str, Any], ctx: Context, *, installation, effecti
         if not installation.variant_spec.allows(Feature.FLOW_CLOCKIFY_ACTIONS):
             raise StepError("clockify actions are not available on this plan")
         operation = _operation(action.get("operation", ""), installation)
+        if not installation.variant_spec.api_access.allows(operation.method, operation.path):
+            raise StepError(f"{operation.operation_id} needs a scope this add-on does not hold")
         params = render(action.get("params") or {}, ctx)
         params["workspaceId"] = installation.workspace_id  # a flow acts on its own workspace only
         path = operation.path

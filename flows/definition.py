@@ -224,6 +224,9 @@ def _validate_clockify_action(action: dict, field: str, index: int, installation
     if operation is None:
         errors[f"{field}.operation"] = f"unknown operation {ref!r}"
         return
+    if not variant.api_access.allows(operation.method, operation.path):
+        errors[f"{field}.operation"] = f"{operation.operation_id} needs a scope this add-on does not hold"
+        return
     for key in ("params", "query"):
         if key in action and not isinstance(action[key], dict):
             errors[f"{field}.{key}"] = "must be an object"

@@ -64,6 +64,6 @@ def parse_lifecycle_body(lifecycle_type: str, raw: bytes) -> LifecyclePayload:
             raise PayloadError("webhooks must be a list of {path, webhookType, authToken}")
     if lifecycle_type == "SETTINGS_UPDATED":
         items = body.get("settings")
-        if not isinstance(items, list) or not all(isinstance(i, dict) and "id" in i for i in items):
+        if not isinstance(items, list):  # each item is checked on its own (services.parse_settings)
             raise PayloadError("settings must be a list of {id, name, value}")
     return LifecyclePayload(lifecycle_type=lifecycle_type, body=body)

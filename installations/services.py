@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from addons.catalog import EVENTS
+from addons.clockify.client import ClockifyClient, ClockifyError
 from addons.manifest import webhook_path
-from addons.settings_schema import SettingValueError
+from addons.settings_schema import coerce_settings
 from addons.variants import Variant
-from installations import crypto, signals
+from installations import crypto, hooks, signals
 from installations.models import Installation, InstallationStatus, WebhookSubscription
 
 logger = logging.getLogger("installations.services")
@@ -28,7 +31,7 @@ class WebhookRegistration:
 
 
 class InstallationInputError(ValueError):
-    """Input that cannot be applied (unknown webhook path, bad setting value)."""
+    """Input that cannot be applied (a status other than ACTIVE or INACTIVE)."""
 
 
 _URL_CLAIMS = {
@@ -49,11 +52,27 @@ def _relative_webhook_path(variant: Variant, path: str) -> str:
     return "/" + url_path.strip("/")
 
 
-def _event_for_path(variant: Variant, relative_path: str) -> str:
-    for event in variant.events:
+def _event_for_path(variant: Variant, relative_path: str) -> str | None:
+    """The add-on event whose webhook is at ``relative_path``, or ``None`` for a path this code
+    does not serve (Clockify sends the published manifest's webhooks, older or newer than us)."""
+    for event in variant.manifest_events:
         if webhook_path(event) == relative_path:
             return event
-    raise InstallationInputError(f"webhooks: path {relative_path!r} is not a webhook of this add-on")
+    return None
+
+
+def _subscriptions(variant: Variant, registrations: list[WebhookRegistration], *, workspace_id: str) -> list[tuple]:
+    """(relative path, event, hook) for each webhook this code serves; the others are logged and skipped."""
+    result = []
+    for hook in registrations:
+        relative = _relative_webhook_path(variant, hook.path)
+        event = _event_for_path(variant, relative)
+        if event is None:
+            logger.warning("installation_webhook_path_unknown",
+                           extra={"variant": variant.slug, "workspace_id": workspace_id, "path": relative[:200]})
+            continue
+        result.append((relative, event, hook))
+    return result
 
 
 def _send_signal(signal: Any, installation: Installation) -> None:
@@ -74,10 +93,7 @@ def installation_install(
     webhooks: list[WebhookRegistration],
 ) -> Installation:
     """Store (or replace) the installation for this variant and workspace. Idempotent."""
-    subscriptions = []
-    for hook in webhooks:
-        relative = _relative_webhook_path(variant, hook.path)
-        subscriptions.append((relative, _event_for_path(variant, relative), hook))
+    subscriptions = _subscriptions(variant, webhooks, workspace_id=workspace_id)
 
     now = timezone.now()
     installation = (
@@ -122,9 +138,18 @@ def installation_install(
     return installation
 
 
-@transaction.atomic
 def installation_delete(*, installation: Installation) -> Installation:
-    """Wipe the tokens and stop all processing. Data is kept for the retention grace period."""
+    """Wipe the tokens and stop all processing. Data is kept for the retention grace period.
+
+    Before-delete hooks (``installations.hooks``) run first, while the token still exists (outside
+    the transaction: they may call Clockify)."""
+    if not installation.is_deleted:
+        hooks.run_before_delete(installation=installation)
+    return _installation_mark_deleted(installation=installation)
+
+
+@transaction.atomic
+def _installation_mark_deleted(*, installation: Installation) -> Installation:
     installation = Installation.objects.select_for_update().get(pk=installation.pk)
     if installation.is_deleted:
         return installation
@@ -139,19 +164,69 @@ def installation_delete(*, installation: Installation) -> Installation:
     return installation
 
 
-def parse_settings(*, variant: Variant, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Coerce SETTINGS_UPDATED items to typed values; unknown ids are ignored, bad values rejected."""
-    specs = variant.setting_specs
-    parsed: dict[str, Any] = {}
-    for item in items:
-        spec = specs.get(str(item.get("id", "")))
-        if spec is None:
-            continue
-        try:
-            parsed[spec.id] = spec.coerce(item.get("value"))
-        except SettingValueError as exc:
-            raise InstallationInputError(f"settings: {exc}") from None
-    return parsed
+def installation_refresh_webhook_tokens(*, installation: Installation) -> int:
+    """Learn webhook tokens INSTALLED did not carry (a webhook a later manifest version added, or a
+    lost token) from ``getAddonWebhooks``; returns how many paths got a new token.
+
+    Called from the webhook endpoint when a genuine token arrives at a path with no stored token,
+    so it is bounded: at most once per ``WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS`` per installation
+    (shared by every process through the cache), one attempt, short timeouts."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from addons.clockify.client import ClockifyClient, ClockifyError
+
+    ctx = {"workspace_id": installation.workspace_id, "variant": installation.variant}
+    gate = f"webhook-token-refresh:{installation.pk}:{installation.addon_id}"
+    if not cache.add(gate, 1, timeout=settings.WEBHOOK_TOKEN_REFRESH_INTERVAL_SECONDS):
+        logger.info("webhook_token_refresh_throttled", extra=ctx)
+        return 0
+    client = ClockifyClient.for_installation(installation)
+    client.max_retries, client.timeout, client.rate_limit_timeout = 0, (2.0, 4.0), 2.0
+    path = f"/v1/workspaces/{installation.workspace_id}/addons/{installation.addon_id}/webhooks"
+    try:
+        response = client.get(path)
+        body = response.json() if response.ok else None
+    except (ClockifyError, ValueError) as exc:
+        logger.warning("webhook_token_refresh_failed", extra={**ctx, "error": type(exc).__name__})
+        return 0
+    listed = body.get("webhooks") if isinstance(body, dict) else None
+    if not isinstance(listed, list):
+        logger.warning("webhook_token_refresh_failed", extra={**ctx, "status": response.status})
+        return 0
+    registrations = [
+        WebhookRegistration(path=str(h.get("url") or h.get("path")), webhook_type="ADDON", auth_token=h["authToken"])
+        for h in listed
+        if isinstance(h, dict) and isinstance(h.get("authToken"), str) and h["authToken"]
+        and isinstance(h.get("url") or h.get("path"), str)
+    ]
+    learned = 0
+    with transaction.atomic():
+        current = dict(installation.webhook_subscriptions.values_list("path", "token_sha256"))
+        for relative, event, hook in _subscriptions(installation.variant_spec, registrations,
+                                                    workspace_id=installation.workspace_id):
+            digest = crypto.token_hash(hook.auth_token)
+            if current.get(relative) != digest:
+                WebhookSubscription.objects.update_or_create(
+                    installation=installation, path=relative,
+                    defaults={"event": event, "token_sha256": digest, "webhook_type": hook.webhook_type})
+                learned += 1
+    logger.info("webhook_tokens_refreshed", extra={**ctx, "webhooks": len(registrations), "learned": learned})
+    return learned
+
+
+def parse_settings(*, installation: Installation, items: list[Any], source: str = "settings_updated") -> dict[str, Any]:
+    """Typed values of Clockify's ``[{id, name, value}]``, each coerced on its own: a number out of
+    bounds is clamped, a value of the wrong type or an unknown id is skipped; each logged by id."""
+    result = coerce_settings(installation.variant_spec.setting_specs, items)
+    ctx = {"workspace_id": installation.workspace_id, "variant": installation.variant, "source": source}
+    for setting_id in result.clamped:
+        logger.info("installation_setting_clamped", extra={**ctx, "setting_id": setting_id})
+    for setting_id in result.skipped:
+        logger.warning("installation_setting_skipped", extra={**ctx, "setting_id": setting_id})
+    for setting_id in result.unknown:
+        logger.info("installation_setting_unknown", extra={**ctx, "setting_id": setting_id})
+    return result.values
 
 
 @transaction.atomic

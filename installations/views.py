@@ -133,7 +133,8 @@ def _deleted(*, installation: Installation, payload: LifecyclePayload) -> JsonRe
 
 
 def _settings_updated(*, installation: Installation, payload: LifecyclePayload) -> JsonResponse:
-    values = services.parse_settings(variant=installation.variant_spec, items=payload.body["settings"])
+    # Clockify has saved the values already: whatever cannot be applied is logged, never a 4xx.
+    values = services.parse_settings(installation=installation, items=payload.body["settings"])
     installation = services.installation_update_settings(installation=installation, values=values)
     return JsonResponse({"status": "settings_updated", "settings": selectors.effective_settings(installation=installation)})
 

@@ -1,4 +1,4 @@
-"""Support staff's view of the event log and custom sources."""
+"""Support staff's view of the event log, custom sources and workspace webhooks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from webhooks import services
-from webhooks.models import CustomSource, CustomSourceSecret, WebhookEvent
+from webhooks.models import CustomSource, CustomSourceSecret, WebhookEvent, WorkspaceWebhook
 
 
 @admin.register(WebhookEvent)
@@ -86,3 +86,20 @@ class CustomSourceAdmin(admin.ModelAdmin):
         for source in queryset:
             services.custom_source_revoke(source=source)
         self.message_user(request, f"Revoked {queryset.count()} source(s).", messages.SUCCESS)
+
+
+@admin.register(WorkspaceWebhook)
+class WorkspaceWebhookAdmin(admin.ModelAdmin):
+    """Read-only: the platform registers and removes them (webhooks.services.workspace_webhooks)."""
+
+    list_display = ("event", "state", "installation", "clockify_id", "updated_at")
+    list_filter = ("state", "event")
+    search_fields = ("installation__workspace_id", "clockify_id")
+    fields = ("installation", "event", "state", "reason", "clockify_id", "updated_at")  # never the token hash
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

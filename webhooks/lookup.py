@@ -126,3 +126,29 @@ def installation_record(*, variant: Variant, workspace_id: str, fresh: bool = Fa
     if record is not None:
         _records.set(key, record, settings.WEBHOOK_LOOKUP_CACHE_SECONDS)
     return record
+
+
+@dataclass(frozen=True)
+class WorkspaceWebhookRecord:
+    installation_id: int
+    workspace_id: str
+
+
+def workspace_webhook_record(*, variant: Variant, event: str, token_sha256: str) -> WorkspaceWebhookRecord | None:
+    """The live installation that registered a workspace webhook for ``event`` with this token.
+
+    Not cached: these events are rare, and a webhook removed (setting off, INACTIVE, DELETED) must
+    stop being accepted at once. An indexed lookup by the token's hash (a hash of a secret only
+    Clockify and we know; equality on it cannot be timed into a guess)."""
+    from webhooks.models import WorkspaceWebhook
+
+    row = (
+        WorkspaceWebhook.objects.filter(token_sha256=token_sha256, event=event, installation__variant=variant.slug)
+        .exclude(token_sha256="")
+        .exclude(installation__status=InstallationStatus.DELETED)
+        .values("installation_id", "installation__workspace_id")
+        .first()
+    )
+    if row is None:
+        return None
+    return WorkspaceWebhookRecord(installation_id=row["installation_id"], workspace_id=row["installation__workspace_id"])

@@ -120,3 +120,33 @@ class WebhookEvent(models.Model):
     @property
     def is_replay(self) -> bool:
         return self.replay_of_id is not None
+
+
+class WorkspaceWebhookState(models.TextChoices):
+    PENDING = "pending", "Pending"  # wanted, not registered yet
+    REGISTERED = "registered", "Registered"
+    PLAN_LIMIT = "plan_limit", "Refused by the plan's webhook limit"
+    FAILED = "failed", "Failed"
+
+
+class WorkspaceWebhook(models.Model):
+    """A Clockify workspace webhook the platform registered (``createWebhook``) for an event no
+    manifest can subscribe to; deliveries are verified against the hash of its ``authToken``."""
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="workspace_webhooks")
+    event = models.CharField(max_length=64)
+    clockify_id = models.CharField(max_length=64, blank=True, default="")  # Clockify's webhook id
+    # sha256 of the authToken createWebhook returned; empty while not registered or being removed.
+    token_sha256 = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    state = models.CharField(max_length=16, choices=WorkspaceWebhookState.choices,
+                             default=WorkspaceWebhookState.PENDING)
+    reason = models.CharField(max_length=500, blank=True, default="")  # Clockify's answer when not registered
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "event"], name="uniq_workspace_webhook_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.state})"

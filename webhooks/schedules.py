@@ -12,4 +12,9 @@ SCHEDULE = {
         "task": "webhooks.sweep_received",
         "schedule": timedelta(seconds=settings.WEBHOOK_SWEEP_INTERVAL_SECONDS),
     },
+    # Re-create workspace webhooks deleted in Clockify, retry refused or failed ones.
+    "webhooks-sync-workspace-webhooks": {
+        "task": "webhooks.sync_all_workspace_webhooks",
+        "schedule": timedelta(seconds=settings.WORKSPACE_WEBHOOKS_SYNC_INTERVAL_SECONDS),
+    },
 }

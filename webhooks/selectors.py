@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -53,3 +54,29 @@ def custom_source_get(*, installation: Installation, public_id: str) -> CustomSo
 def custom_source_url(*, source: CustomSource) -> str:
     """The URL to give the sending system."""
     return f"{source.installation.variant_spec.base_url}/webhooks/custom/{source.public_id}"
+
+
+def workspace_webhook_states(*, installation: Installation) -> dict[str, Any] | None:
+    """How each API-only event's workspace webhook stands, for the dashboard; ``None`` when the
+    variant has no such events."""
+    from addons.variants import Feature
+    from installations.selectors import effective_settings
+    from webhooks.models import WorkspaceWebhook
+
+    variant = installation.variant_spec
+    if not variant.allows(Feature.WORKSPACE_WEBHOOKS) or not variant.workspace_webhook_events:
+        return None
+    enabled = bool(effective_settings(installation=installation)["enable_workspace_webhooks"])
+    rows = {row.event: row for row in WorkspaceWebhook.objects.filter(installation=installation)}
+    events = []
+    for event in variant.workspace_webhook_events:
+        row = rows.get(event)
+        state = row.state if row is not None else ("pending" if enabled else "off")
+        events.append({"event": event, "state": state, "label": _STATE_LABELS.get(state, state),
+                       "reason": row.reason if row is not None else "",
+                       "updated_at": row.updated_at if row is not None else None})
+    return {"enabled": enabled, "events": events}
+
+
+_STATE_LABELS = {"pending": "pending", "registered": "registered", "plan_limit": "refused: plan limit",
+                 "failed": "failed", "off": "off"}

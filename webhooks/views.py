@@ -3,13 +3,19 @@
 Order of checks (DESIGN.md section 5), each with its own status and ``reason`` log key:
 body size (413) -> installation, signature and stored token (401) -> event type header (400) ->
 plan (403) -> JSON (400) -> ingestion rate (429) -> store once (duplicate 200) -> 200.
-Nothing here calls Clockify; processing is enqueued once the event is stored.
+Processing is enqueued once the event is stored. Clockify is called from here only for a genuine
+token at a path with no stored token (``getAddonWebhooks``, once per interval per installation,
+short timeouts): the one case where refusing would need a reinstall to recover.
+
+The 9 API-only events (Universal Webhook) come from workspace webhooks the platform registered:
+their token is the opaque ``authToken`` createWebhook returned, matched by its stored hash.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
@@ -20,7 +26,9 @@ from addons.catalog import EVENTS_BY_SLUG
 from addons.tokens import TokenError
 from addons.variants import Feature, Variant
 from installations.crypto import token_hash
+from installations.models import Installation
 from installations.selectors import effective_settings
+from installations.services import installation_refresh_webhook_tokens
 from webhooks import lookup, ratelimit
 from webhooks.derive import derive_ids
 from webhooks.models import CustomSource, EventSource
@@ -82,6 +90,14 @@ def _accepted(result, ctx: dict) -> JsonResponse:
     return JsonResponse({"status": status})
 
 
+@dataclass(frozen=True)
+class _Sender:
+    """Who a Clockify webhook verifiably comes from."""
+
+    installation_id: int
+    workspace_id: str
+
+
 @csrf_exempt
 def clockify_webhook(request: HttpRequest, variant: Variant, event_slug: str) -> JsonResponse:
     if request.method != "POST":
@@ -98,22 +114,12 @@ def clockify_webhook(request: HttpRequest, variant: Variant, event_slug: str) ->
     if not token:
         return _reject(401, "missing_signature", "clockify-signature header missing", ctx)
     token_sha = token_hash(token)
-    try:
-        claims = lookup.verified_claims(token, token_sha, variant=variant, log_context=ctx)
-    except TokenError as exc:
-        return _reject(401, exc.reason, "webhook token rejected", ctx)
-    record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"])
-    path = f"/webhooks/{event_slug}"
-    if record is not None and not _token_known(record, path, token_sha):
-        # Maybe re-installed since we cached it: read once more before refusing.
-        record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"], fresh=True)
-    if record is None:
-        return _reject(401, "unknown_installation", "no installation of this add-on for the workspace", ctx)
-    if claims.get("addonId") and claims["addonId"] != record.addon_id:
-        return _reject(401, "addon_mismatch", "token belongs to another installation", ctx)
-    if not _token_known(record, path, token_sha):
-        reason = "unknown_path" if path not in record.hooks and variant.subscribes(spec.name) else "token_mismatch"
-        return _reject(401, reason, "not the webhook token stored for this path", ctx)
+    if spec.name in variant.workspace_webhook_events:
+        sender = _workspace_webhook_sender(variant, spec.name, token_sha, ctx)
+    else:
+        sender = _addon_webhook_sender(variant, f"/webhooks/{event_slug}", spec.name, token, token_sha, ctx)
+    if isinstance(sender, JsonResponse):
+        return sender
 
     event_type = request.headers.get("clockify-webhook-event-type")
     if not event_type:
@@ -126,25 +132,68 @@ def clockify_webhook(request: HttpRequest, variant: Variant, event_slug: str) ->
         parsed = parse_body(body, require_object=True)
     except PayloadError as exc:
         return _reject(400, exc.reason, exc.detail, ctx)
-    decision = ratelimit.check(record.installation_id)
+    decision = ratelimit.check(sender.installation_id)
     if not decision.allowed:
         return _reject(429, "rate_limited", "ingestion rate exceeded", ctx,
                        Retry_After=str(decision.retry_after_seconds))
 
     key, previous_key = window_dedupe_keys(spec.name, body=body)
     result = webhook_event_store(
-        installation_id=record.installation_id,
+        installation_id=sender.installation_id,
         source=EventSource.CLOCKIFY,
         event_type=spec.name,
         headers=safe_headers(request.headers),
         body=parsed,
-        ids=derive_ids(spec.name, parsed.payload, default_workspace_id=claims["workspaceId"]),
+        ids=derive_ids(spec.name, parsed.payload, default_workspace_id=sender.workspace_id),
         dedupe_key=key,
         previous_dedupe_key=previous_key,
     )
     if result.outcome is StoreOutcome.GONE:
         return _reject(401, "installation_deleted", "the installation was deleted", ctx)
     return _accepted(result, ctx)
+
+
+def _addon_webhook_sender(variant: Variant, path: str, event: str, token: str, token_sha: str,
+                          ctx: dict) -> _Sender | JsonResponse:
+    """An add-on webhook: a Clockify-signed token for this add-on, equal to the one stored for the path."""
+    try:
+        claims = lookup.verified_claims(token, token_sha, variant=variant, log_context=ctx)
+    except TokenError as exc:
+        return _reject(401, exc.reason, "webhook token rejected", ctx)
+    record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"])
+    if record is not None and not _token_known(record, path, token_sha):
+        # Maybe re-installed since we cached it: read once more before refusing.
+        record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"], fresh=True)
+    if record is None:
+        return _reject(401, "unknown_installation", "no installation of this add-on for the workspace", ctx)
+    if claims.get("addonId") and claims["addonId"] != record.addon_id:
+        return _reject(401, "addon_mismatch", "token belongs to another installation", ctx)
+    if path not in record.hooks and event in variant.manifest_events:
+        # No token stored for a webhook of our manifest: added by a later manifest version, or lost.
+        # Clockify lists each webhook's token (getAddonWebhooks): ask once (rate-limited) before refusing.
+        if _learn_webhook_tokens(record.installation_id):
+            record = lookup.installation_record(variant=variant, workspace_id=claims["workspaceId"], fresh=True)
+        if record is None or path not in record.hooks:
+            return _reject(401, "unknown_path", "no webhook token known for this path", ctx)
+    if not _token_known(record, path, token_sha):
+        return _reject(401, "token_mismatch", "not the webhook token stored for this path", ctx)
+    return _Sender(record.installation_id, claims["workspaceId"])
+
+
+def _learn_webhook_tokens(installation_id: int) -> bool:
+    installation = Installation.objects.filter(pk=installation_id).first()
+    if installation is None or installation.is_deleted:
+        return False
+    return installation_refresh_webhook_tokens(installation=installation) > 0
+
+
+def _workspace_webhook_sender(variant: Variant, event: str, token_sha: str, ctx: dict) -> _Sender | JsonResponse:
+    """A workspace webhook the platform registered (API-only events): its token is an opaque secret
+    Clockify gave us in createWebhook's answer, so the stored hash is what identifies the sender."""
+    record = lookup.workspace_webhook_record(variant=variant, event=event, token_sha256=token_sha)
+    if record is None:
+        return _reject(401, "unknown_webhook_token", "not the token of a workspace webhook registered here", ctx)
+    return _Sender(record.installation_id, record.workspace_id)
 
 
 def _token_known(record: lookup.InstallationRecord, path: str, token_sha: str) -> bool:

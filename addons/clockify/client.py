@@ -4,7 +4,8 @@
 decrypted from the store, or a user token) to the installation's own base URLs (from the signed
 token claims: backend, reports, pto, ...; never hard-coded, never from an unsigned body), and only
 to Clockify's hosts (``addons.clockify.hosts``). Every attempt first takes a slot from
-the per-workspace token bucket shared by all processes (``ratelimit``), then goes through a
+the token bucket of the (workspace, add-on) pair shared by all processes (``ratelimit``): Clockify
+counts 50 requests/s per add-on per workspace, whichever token a call carries. Then it goes through a
 pooled session. Connection errors, timeouts, 429 and 5xx are retried with capped exponential
 backoff and full jitter (a ``Retry-After`` wins when present, and a 429 also pushes back every
 other process's next slot); other 4xx are returned at once. HTTP errors come back as
@@ -138,18 +139,20 @@ def _headroom(rate: float) -> float:
 
 
 class ClockifyClient:
-    def __init__(self, *, token: str, workspace_id: str, base_urls: Mapping[str, str],
+    def __init__(self, *, token: str, workspace_id: str, base_urls: Mapping[str, str], addon_id: str = "",
                  max_rps: float | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self._token = token
         self.workspace_id = workspace_id
         self.base_urls = {name: url.rstrip("/") for name, url in base_urls.items() if url}
         overall = float(getattr(settings, "CLOCKIFY_WORKSPACE_RATE_LIMIT", 50))
-        # Every client shares the workspace-wide bucket; a lower cap (bootstrap) adds its own,
-        # shared by every client using that same cap on the workspace.
+        # Every client of the add-on on this workspace shares its bucket (installation and user
+        # tokens alike); a lower cap (bootstrap) adds its own, shared by every client using it.
+        bucket = f"{workspace_id}:{addon_id}" if addon_id else workspace_id
         self._buckets: list[tuple[str, float]] = []
         if max_rps is not None and max_rps < overall:
-            self._buckets.append((f"{workspace_id}:cap{max_rps:g}", _headroom(float(max_rps))))
-        self._buckets.append((workspace_id, _headroom(overall)))
+            self._buckets.append((f"{bucket}:cap{max_rps:g}", _headroom(float(max_rps))))
+        self._buckets.append((bucket, _headroom(overall)))
+        self.rate_limit_timeout: float | None = None  # None: CLOCKIFY_RATE_LIMIT_TIMEOUT_SECONDS
         self._sleep = sleep
         self.max_retries = int(getattr(settings, "CLOCKIFY_MAX_RETRIES", 5))
         self.timeout = (
@@ -171,7 +174,8 @@ class ClockifyClient:
         token = user_token or installation_token(installation=installation)
         # From the installation token's signed claims only: never the unsigned INSTALLED body's apiUrl.
         bases = {name: getattr(installation, field_name, "") for name, field_name in _BASE_FIELDS.items()}
-        return cls(token=token, workspace_id=installation.workspace_id, base_urls=bases, max_rps=max_rps)
+        return cls(token=token, workspace_id=installation.workspace_id, base_urls=bases, max_rps=max_rps,
+                   addon_id=installation.addon_id or installation.variant)
 
     # --- URLs ------------------------------------------------------------------------------------
 
@@ -212,7 +216,7 @@ class ClockifyClient:
         waited = 0.0
         for key, rate in self._buckets:
             try:
-                waited += ratelimit.acquire(key, rate)
+                waited += ratelimit.acquire(key, rate, timeout=self.rate_limit_timeout)
             except ratelimit.RateLimitTimeout as exc:
                 raise ClockifyError("timed out waiting for the workspace rate limit") from exc
         RATE_LIMIT_WAIT_SECONDS.observe(waited)

@@ -224,12 +224,12 @@ def _run_endpoint_step(run: BootstrapRun, installation: Installation, step: Boot
     client = _client(run, installation)
     path = endpoint.build_path(workspace_id=installation.workspace_id, parent_id=step.parent_id)
     try:
-        if endpoint.single:
+        if endpoint.single or not endpoint.paginated:  # one object, or a list Clockify sends whole
             response = client.get(path, base=endpoint.base, params=endpoint.params(run.options) or None)
             if not response.ok:
                 return _http_outcome(run, step, response.status, endpoint.name)
             body = response.json()
-            items = [body] if isinstance(body, dict) else extract_items(body, endpoint.items_key)
+            items = [body] if endpoint.single and isinstance(body, dict) else extract_items(body, endpoint.items_key)
             _commit_page(run, installation, step, endpoint, 1, items, is_last=True)
             return CONTINUE
         pager = client.paginate(

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Iterator
 
-from addons.settings_schema import SettingValueError
 from installations.models import Installation
-from installations.services import installation_update_settings
-
-logger = logging.getLogger("bootstrap.settings")
+from installations.services import installation_update_settings, parse_settings
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -28,20 +24,9 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def settings_values_from_clockify(*, installation: Installation, body: Any) -> dict[str, Any]:
-    """Map Clockify's settings document to typed values by setting id. Ids the variant does not
-    declare are ignored; a value that does not coerce is skipped (and logged by id only)."""
-    specs = installation.variant_spec.setting_specs
-    values: dict[str, Any] = {}
-    for item in _walk(body):
-        spec = specs.get(str(item.get("id")))
-        if spec is None:
-            continue
-        try:
-            values[spec.id] = spec.coerce(item.get("value"))
-        except SettingValueError:
-            logger.warning("bootstrap_setting_invalid", extra={"setting_id": spec.id,
-                                                               "workspace_id": installation.workspace_id})
-    return values
+    """Map Clockify's settings document to typed values by setting id, each coerced on its own
+    like SETTINGS_UPDATED (``installations.services.parse_settings``: clamped, skipped, logged by id)."""
+    return parse_settings(installation=installation, items=list(_walk(body)), source="bootstrap")
 
 
 def installation_sync_settings(*, installation: Installation, body: Any) -> dict[str, Any]:

@@ -65,13 +65,15 @@ def test_first_step_reads_the_addon_settings_from_clockify(standin_install, stan
     ws, installation = standin_install(size=100)
     standin.set_addon_settings(ws.workspace_id, _settings_doc(
         bootstrap_max_pages="3", include_heavy_endpoints=True, cache_ttl_days="14",
-        unknown_setting="x", bootstrap_max_rps="999"))  # out of range: skipped, not stored
+        unknown_setting="x", bootstrap_max_rps="999",  # out of range: clamped, as SETTINGS_UPDATED does
+        time_entry_days_back="soon"))  # not a number: skipped
 
     run = drive_to_end(bootstrap_start(installation=installation))
 
     installation.refresh_from_db()
-    assert installation.settings == {"bootstrap_max_pages": 3, "include_heavy_endpoints": True, "cache_ttl_days": 14}
-    assert effective_settings(installation=installation)["bootstrap_max_rps"] == 25
+    assert installation.settings == {"bootstrap_max_pages": 3, "include_heavy_endpoints": True, "cache_ttl_days": 14,
+                                     "bootstrap_max_rps": 50}
+    assert effective_settings(installation=installation)["time_entry_days_back"] == 30
     assert run.options["max_pages"] == 3 and run.options["include_heavy_endpoints"] is True
     first = standin.request_log.calls(workspace_id=ws.workspace_id)[0]
     assert first.path == f"/api/addon/workspaces/{ws.workspace_id}/settings"

@@ -19,14 +19,14 @@ from bootstrap.services import cached_entities_upsert
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "clockify" / "webhook-samples"
 
 
-def _deliver(client, ws, event: str, body: dict) -> int:
+def _deliver(client, ws, event: str, body: dict, *, token: str | None = None) -> int:
     """POST a signed Clockify webhook, then process the stored event; returns the event id."""
     from webhooks.models import WebhookEvent
     from webhooks.services.processing import webhook_event_process
 
     response = client.post(
         f"/{ws.variant.slug}{webhook_path(event)}", data=json.dumps(body).encode(), content_type="application/json",
-        HTTP_CLOCKIFY_SIGNATURE=ws.minter.webhook_token(), HTTP_CLOCKIFY_WEBHOOK_EVENT_TYPE=event,
+        HTTP_CLOCKIFY_SIGNATURE=token or ws.minter.webhook_token(), HTTP_CLOCKIFY_WEBHOOK_EVENT_TYPE=event,
     )
     assert response.status_code == 200, response.content
     event_row = WebhookEvent.objects.filter(event_type=event).order_by("-pk").first()
@@ -78,7 +78,7 @@ def test_reference_payloads_merge_into_the_cached_entity(standin_install, client
 
 def test_events_without_an_entity_change_and_foreign_payloads_store_nothing(standin_install, client):
     ws, installation = standin_install(size=None)
-    _deliver(client, ws, "USERS_INVITED_TO_WORKSPACE", {"workspaceId": ws.workspace_id, "invitedUserEmails": ["a@b.c"]})
+    _deliver(client, ws, "ASSIGNMENT_PUBLISHED", {"workspaceId": ws.workspace_id, "id": "a1", "userIds": ["u1"]})
     _deliver(client, ws, "NEW_TAG", {"id": "t9", "name": "x", "workspaceId": "someone-elses-workspace"})
     assert not CachedEntity.objects.filter(installation=installation).exists()
 
@@ -93,8 +93,16 @@ def test_the_cache_is_per_installation(standin_install, client):
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="Clockify webhook samples (../shared) not present")
-def test_every_entity_bearing_sample_event_updates_the_cache(standin_install, client):
-    ws, installation = standin_install(size=None)
+def test_every_entity_bearing_sample_event_updates_the_cache(standin_install, standin, client):
+    from webhooks.services.workspace_webhooks import workspace_webhooks_sync
+
+    ws, installation = standin_install(size=5)
+    # The API-only events come from workspace webhooks, each with the token createWebhook returned.
+    assert ws.lifecycle(client, "SETTINGS_UPDATED", {"workspaceId": ws.workspace_id, "addonId": ws.addon_id, "settings": [
+        {"id": "enable_workspace_webhooks", "value": True}]}).status_code == 200
+    workspace_webhooks_sync(installation_id=installation.pk)
+    tokens = {h["webhookEvent"]: h["authToken"] for h in standin.workspace(ws.workspace_id).webhooks.values()
+              if h["_type"] == "USER_CREATED"}
     checked = 0
     for sample in sorted(SAMPLES.glob("*.json")):
         spec = EVENTS.get(sample.stem)
@@ -105,7 +113,7 @@ def test_every_entity_bearing_sample_event_updates_the_cache(standin_install, cl
             body["workspaceId"] = ws.workspace_id
         entity_id = body.get("id") or body.get({"expenses": "expenseId", "assignments": "assignmentId"}.get(
             spec.entity_type, ""))
-        _deliver(client, ws, spec.name, body)
+        _deliver(client, ws, spec.name, body, token=None if spec.addon_webhook else tokens[spec.name])
         if not entity_id:  # e.g. BALANCE_UPDATED names no entity of its own: nothing to cache
             assert not CachedEntity.objects.filter(installation=installation, entity_type=spec.entity_type).exists()
             continue

@@ -17,8 +17,9 @@ FETCH_TIMEOUT_SECONDS = 30
 
 
 def configured_source() -> str:
-    """The operator's source, or "" when the bundled catalogue is in use."""
-    return (getattr(settings, "CLOCKIFY_OPENAPI_SOURCE", "") or "").strip()
+    """The document to sync (default: Clockify's published one), or "" for the bundled catalogue only."""
+    source = (getattr(settings, "CLOCKIFY_OPENAPI_SOURCE", "") or "").strip()
+    return "" if source.lower() in ("bundled", BUNDLED_SOURCE) else source
 
 
 def read_source(source: str) -> bytes:

@@ -1,11 +1,21 @@
-"""Syncing the OpenAPI document into the database cache."""
+"""Syncing the OpenAPI document into the database cache.
+
+The default source is Clockify's published document; the periodic task fetches it when the cached
+copy is older than ``OPENAPI_SYNC_MAX_AGE_SECONDS`` (hourly checks, so a fresh deployment has it
+within the hour, or at once with ``manage.py sync_openapi``). A failed fetch keeps the active
+catalogue (the bundled one until a first sync) and is remembered for the explorer page.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from explorer.catalog import (
     BUNDLED_SOURCE, CatalogError, clear_catalog_cache, compile_document, configured_source, document_sha256,
@@ -16,6 +26,8 @@ from explorer.models import OpenAPIDocument
 logger = logging.getLogger("explorer.sync")
 
 KEEP_DOCUMENTS = 3  # older syncs are kept briefly for support; the newest one is active
+LAST_FAILURE_KEY = "explorer:openapi-sync-failure"
+_FAILURE_TTL_SECONDS = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,27 @@ def openapi_sync(*, source: str | None = None) -> SyncResult:
     source = (source if source is not None else configured_source()).strip()
     if not source or source == BUNDLED_SOURCE:
         return SyncResult(BUNDLED_SOURCE, "", 0, False, None)
+    try:
+        result = _sync(source)
+    except CatalogError as exc:
+        cache.set(LAST_FAILURE_KEY, {"source": source[:500], "error": str(exc)[:300],
+                                     "at": timezone.now().isoformat()}, _FAILURE_TTL_SECONDS)
+        raise
+    cache.delete(LAST_FAILURE_KEY)
+    return result
+
+
+def openapi_sync_if_due() -> SyncResult | None:
+    """The periodic sync: fetch unless the newest document of the configured source is fresh."""
+    source = configured_source()
+    max_age = timedelta(seconds=int(getattr(settings, "OPENAPI_SYNC_MAX_AGE_SECONDS", 86400)))
+    newest = OpenAPIDocument.objects.order_by("-id").only("source", "checked_at").first()
+    if source and newest is not None and newest.source == source and newest.checked_at > timezone.now() - max_age:
+        return None
+    return openapi_sync(source=source)
+
+
+def _sync(source: str) -> SyncResult:
     raw = read_source(source)
     sha = document_sha256(raw)
     newest = OpenAPIDocument.objects.order_by("-id").first()
@@ -64,4 +97,4 @@ def openapi_reset() -> int:
     return deleted
 
 
-__all__ = ["CatalogError", "SyncResult", "openapi_reset", "openapi_sync"]
+__all__ = ["CatalogError", "SyncResult", "openapi_reset", "openapi_sync", "openapi_sync_if_due"]

@@ -12,6 +12,7 @@ from django.conf import settings
 from addons.clockify.client import ClockifyClient, ClockifyError, ClockifyURLRefused
 from addons.iframe_auth import IframeUser
 from addons.redaction import redact_credentials
+from addons.scopes import scope_for
 from addons.variants import Feature
 from explorer.catalog import Operation, get_catalog
 from explorer.errors import ConfirmationRequired, InstallationUnavailable, NotAllowed, OperationNotFound
@@ -73,6 +74,9 @@ def operation_authorize(*, installation: Installation, user: IframeUser, operati
         raise NotAllowed("this user belongs to another installation", code="wrong_installation")
     if not (variant.allows(Feature.EXPLORER_READ) or variant.allows(Feature.EXPLORER_WRITE)):
         raise NotAllowed("the API explorer is not part of this plan", code="plan_forbids_explorer")
+    if not variant.api_access.allows(operation.method, operation.path):
+        raise NotAllowed(f"{variant.name} does not hold the scope this operation needs "
+                         f"({scope_for(operation.method, operation.path) or 'unknown'})", code="scope_not_declared")
     if operation.is_read_only:
         return
     if not variant.allows(Feature.EXPLORER_WRITE):

@@ -23,6 +23,18 @@ def test_api_studio_runs_get_only(explorer_install, standin, role):
     assert ex.execute("getTags", role=role).json()["status"] == 200
 
 
+def test_api_studio_cannot_read_what_it_declares_no_scope_for(explorer_install, standin):
+    """API Studio's manifest asks for no TIME_OFF_READ: the explorer refuses before calling Clockify,
+    and lists the operation as not allowed."""
+    ex = explorer_install("api-studio")
+    response = ex.execute("findPoliciesForWorkspace")
+    assert response.status_code == 403 and response.json()["error"] == "scope_not_declared"
+    assert "TIME_OFF_READ" in response.json()["detail"]
+    _nothing_sent(ex, standin)
+    assert ex.get("operations/findPoliciesForWorkspace").json()["allowed"] is False
+    assert ex.get("operations/getTags").json()["allowed"] is True
+
+
 @pytest.mark.parametrize("role", ["USER", "TEAM_MANAGER", "PROJECT_MANAGER"])
 def test_universal_webhook_writes_need_an_admin(explorer_install, standin, role):
     ex = explorer_install("universal-webhook")

@@ -28,8 +28,8 @@ def test_full_round_trip(client, make_workspace, slug):
     assert selectors.installation_token(installation=installation) == body["authToken"]
     assert installation.backend_url == ws.minter.backend_url
     subs = WebhookSubscription.objects.filter(installation=installation)
-    assert subs.count() == len(VARIANTS[slug].events)
-    first = subs.get(event=VARIANTS[slug].events[0])
+    assert subs.count() == len(VARIANTS[slug].manifest_events)
+    first = subs.get(event=VARIANTS[slug].manifest_events[0])
     assert first.token_sha256 == crypto.token_hash(body["webhooks"][0]["authToken"])
     assert body["webhooks"][0]["authToken"] not in first.token_sha256
 
@@ -70,7 +70,7 @@ def test_installed_twice_replaces_tokens(client, make_workspace):
     assert ws.lifecycle(client, "INSTALLED", second).status_code == 200
     installation = Installation.objects.get(workspace_id=ws.workspace_id)
     assert selectors.installation_token(installation=installation) == second["authToken"]
-    assert WebhookSubscription.objects.filter(installation=installation).count() == len(ws.variant.events)
+    assert WebhookSubscription.objects.filter(installation=installation).count() == len(ws.variant.manifest_events)
 
 
 def test_clockify_signature_header_is_accepted(client, make_workspace):
@@ -156,24 +156,53 @@ def test_missing_fields_are_named(client, make_workspace):
     _assert_nothing_stored()
 
 
-def test_unknown_webhook_path_is_400_and_nothing_half_written(client, make_workspace):
+def test_unknown_webhook_paths_are_logged_and_skipped(client, make_workspace, caplog):
+    """Clockify sends the webhooks of the published manifest, which may be older or newer than the
+    running code: a path the code does not know is skipped, not a failed install (issue 20, item 3)."""
     ws = make_workspace("api-studio")
     body = ws.installed_body()
-    body["webhooks"].append({"path": "/api-studio/webhooks/not-ours", "webhookType": "ADDON",
-                             "authToken": ws.minter.webhook_token()})
-    response = ws.lifecycle(client, "INSTALLED", body)
-    assert response.status_code == 400
-    _assert_nothing_stored()
+    body["webhooks"] += [
+        {"path": "/api-studio/webhooks/not-ours", "webhookType": "ADDON", "authToken": ws.minter.webhook_token()},
+        # An event this code knows, but not one of API Studio's webhooks.
+        {"path": "https://addons.example.com/api-studio/webhooks/new-task", "webhookType": "ADDON",
+         "authToken": ws.minter.webhook_token()},
+    ]
+    with caplog.at_level(logging.WARNING, logger="installations.services"):
+        response = ws.lifecycle(client, "INSTALLED", body)
+    assert response.status_code == 200, response.content
+    installation = Installation.objects.get(workspace_id=ws.workspace_id)
+    stored = set(WebhookSubscription.objects.filter(installation=installation).values_list("path", flat=True))
+    assert len(stored) == 12 and "/webhooks/not-ours" not in stored and "/webhooks/new-task" not in stored
+    skipped = [r for r in caplog.records if r.getMessage() == "installation_webhook_path_unknown"]
+    assert sorted(r.path for r in skipped) == ["/webhooks/new-task", "/webhooks/not-ours"]
+    assert all(ws.addon_id not in r.getMessage() for r in skipped)
 
 
-def test_bad_setting_value_is_400_and_settings_unchanged(client, installed):
+def test_settings_are_coerced_one_by_one_and_every_skip_is_logged(client, installed, caplog):
+    """Clockify has already saved the values: one bad value must not drop the others (issue 20, item 5)."""
     ws = installed()
-    response = ws.lifecycle(client, "SETTINGS_UPDATED", _settings_body(ws, [
-        {"id": "enable_flows", "value": False},
-        {"id": "bootstrap_max_rps", "value": 999},
-    ]))
-    assert response.status_code == 400 and "bootstrap_max_rps" in response.json()["detail"]
-    assert Installation.objects.get(workspace_id=ws.workspace_id).settings == {}
+    assert ws.lifecycle(client, "SETTINGS_UPDATED", _settings_body(ws, [
+        {"id": "webhook_log_retention_days", "value": 45}])).status_code == 200
+    with caplog.at_level(logging.INFO, logger="installations.services"):
+        response = ws.lifecycle(client, "SETTINGS_UPDATED", _settings_body(ws, [
+            {"id": "enable_flows", "value": False},
+            {"id": "bootstrap_max_rps", "value": 999},  # above the maximum: clamped
+            {"id": "time_entry_days_back", "value": -3},  # below the minimum: clamped
+            {"id": "webhook_log_retention_days", "value": "forever"},  # not a number: skipped, 45 stays
+            {"id": "enable_custom_webhooks", "value": {"nested": True}},  # not a boolean: skipped
+            {"id": "not_a_setting", "value": 1},  # unknown: ignored
+            {"name": "no id"},
+            "not an object",
+        ]))
+    assert response.status_code == 200, response.content
+    settings = Installation.objects.get(workspace_id=ws.workspace_id).settings
+    assert settings == {"enable_flows": False, "bootstrap_max_rps": 50, "time_entry_days_back": 1,
+                        "webhook_log_retention_days": 45}
+    logged = {(r.getMessage(), getattr(r, "setting_id", None)) for r in caplog.records}
+    assert {("installation_setting_clamped", "bootstrap_max_rps"), ("installation_setting_clamped", "time_entry_days_back"),
+            ("installation_setting_skipped", "webhook_log_retention_days"),
+            ("installation_setting_skipped", "enable_custom_webhooks"),
+            ("installation_setting_unknown", "not_a_setting")} <= logged
 
 
 def test_bad_status_is_400(client, installed):

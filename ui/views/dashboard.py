@@ -65,6 +65,11 @@ def entity_counts(*, installation: Installation) -> list[tuple[str, int]] | None
     return sorted(((str(k).replace("_", " ").lower(), int(v)) for k, v in dict(counts).items()), key=lambda kv: kv[0])
 
 
+def workspace_webhook_states(*, installation: Installation) -> dict[str, Any] | None:
+    fn = backends.function("webhooks.selectors", "workspace_webhook_states")
+    return fn(installation=installation) if fn is not None else None
+
+
 @iframe_page
 @require_GET
 def dashboard(request: HttpRequest, user: IframeUser) -> HttpResponse:
@@ -84,6 +89,7 @@ def dashboard(request: HttpRequest, user: IframeUser) -> HttpResponse:
         "flows_enabled": installation.variant_spec.allows(Feature.FLOWS),
         "recent_events": list(events[:8]) if events is not None else None,
         "recent_runs": selectors.recent_runs(installation=installation),
+        "workspace_webhooks": workspace_webhook_states(installation=installation),
     })
     return render(request, "ui/dashboard.html", context)
 

@@ -22,6 +22,7 @@ def explorer_page(request: HttpRequest, user: IframeUser) -> HttpResponse:
         raise Http404("The explorer is not part of this plan")
     get_catalog = backends.function("explorer.catalog", "get_catalog")
     catalog = get_catalog(user.installation) if get_catalog is not None else None
+    catalog_status = backends.function("explorer.selectors", "catalog_status")
     api = f"/{user.variant.slug}/api/v1/explorer"
     can_write = spec.allows(Feature.EXPLORER_WRITE) and user.is_admin
     can_save = spec.allows(Feature.FLOWS) and spec.allows(Feature.FLOW_CLOCKIFY_ACTIONS) and user.is_admin
@@ -30,6 +31,7 @@ def explorer_page(request: HttpRequest, user: IframeUser) -> HttpResponse:
     context.update({
         "tree": catalog.tag_tree() if catalog is not None else None,
         "op_count": len(catalog) if catalog is not None else 0,
+        "catalog_status": catalog_status(installation=user.installation) if catalog_status is not None else None,
         "explorer_config": {
             "api": api if backends.url_exists(api + "/operations") or backends.url_exists(api + "/tags") else None,
             "canWrite": can_write,

@@ -257,3 +257,21 @@ def test_cookies_set_by_the_api_are_never_sent_back(settings):
         server.shutdown()
         server.server_close()
     assert seen_cookies == [None, None, None]
+
+
+def test_rate_buckets_are_per_workspace_and_add_on_and_user_calls_share_their_add_ons(standin_install, settings):
+    """Clockify counts 50 requests/s per add-on per workspace: the two add-ons on one workspace
+    have a bucket each, and an explorer call with a user's token counts against its add-on's
+    (issue 20, item 7). With 1 request/s and no patience for a slot, a second call on a bucket
+    is refused before it is sent, a call on another bucket goes through."""
+    settings.CLOCKIFY_WORKSPACE_RATE_LIMIT = 1
+    settings.CLOCKIFY_RATE_LIMIT_TIMEOUT_SECONDS = 0.05
+    studio_ws, studio = standin_install("api-studio", size=20)
+    _, universal = standin_install("universal-webhook", size=None, workspace_id=studio_ws.workspace_id)
+    path = f"/v1/workspaces/{studio_ws.workspace_id}/tags"
+
+    assert ClockifyClient.for_installation(studio).get(path).status == 200
+    assert ClockifyClient.for_installation(universal).get(path).status == 200  # the other add-on's bucket
+    user_client = ClockifyClient.for_installation(studio, user_token=studio_ws.minter.user_token())
+    with pytest.raises(ClockifyError, match="rate limit"):
+        user_client.get(path)  # the user's call waits in API Studio's bucket, already spent this second

@@ -1,4 +1,5 @@
-"""``manage.py sync_openapi [--source PATH_OR_URL] [--reset]``: cache the Clockify OpenAPI document."""
+"""``manage.py sync_openapi [--source PATH_OR_URL] [--reset]``: cache the Clockify OpenAPI document
+(default: Clockify's published one, ``CLOCKIFY_OPENAPI_SOURCE``), now rather than at the next hourly check."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         except CatalogError as exc:
             raise CommandError(f"sync failed, the active catalogue is unchanged: {exc}") from None
         if result.document_id is None:
-            self.stdout.write("No CLOCKIFY_OPENAPI_SOURCE configured: the bundled catalogue is active.")
+            self.stdout.write("CLOCKIFY_OPENAPI_SOURCE is 'bundled': the bundled catalogue is active.")
         elif result.changed:
             self.stdout.write(f"Synced {result.operation_count} operations from {result.source}.")
         else:
