@@ -240,6 +240,8 @@ CLOCKIFY_OPENAPI_SOURCE = env.str("CLOCKIFY_OPENAPI_SOURCE", default="")
 
 # --- Flows ----------------------------------------------------------------------------------------
 FLOW_RUN_TIME_LIMIT_SECONDS = env.int("FLOW_RUN_TIME_LIMIT_SECONDS", default=300)  # a run's time bound
+# One event's conditions, over every flow it triggers: rules left when it is spent do not hold.
+FLOW_CONDITIONS_TIME_BUDGET_SECONDS = env.float("FLOW_CONDITIONS_TIME_BUDGET_SECONDS", default=0.5)
 FLOW_STEP_TIMEOUT_SECONDS = env.float("FLOW_STEP_TIMEOUT_SECONDS", default=10.0)
 FLOW_STEP_MAX_ATTEMPTS = env.int("FLOW_STEP_MAX_ATTEMPTS", default=3)  # default; an action may set 1-10
 FLOW_STEP_BACKOFF_BASE_SECONDS = env.float("FLOW_STEP_BACKOFF_BASE_SECONDS", default=1.0)
