@@ -218,6 +218,9 @@ WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_S
 WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=1000)
 WEBHOOK_PURGE_TIME_BUDGET_SECONDS = env.float("WEBHOOK_PURGE_TIME_BUDGET_SECONDS", default=60.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2621440)
+# JSON sent by the pages (DRF API and XHRs): size (413 above) and nesting bounds (config.json_input).
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
 
 # --- Clockify API client ---------------------------------------------------------------------------
 CLOCKIFY_HTTP_TIMEOUT_SECONDS = env.float("CLOCKIFY_HTTP_TIMEOUT_SECONDS", default=15.0)
@@ -287,6 +290,8 @@ SECURE_PROXY_SSL_HEADER = (
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The pages' JSON only, through one bounded parser (config.json_input): forms are 415.
+    "DEFAULT_PARSER_CLASSES": ["config.json_input.BoundedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -3,7 +3,6 @@ recent deliveries. The secret is returned by the create/rotate XHR only and neve
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from addons.iframe_auth import IframeUser
+from config.json_input import JSONInputError, request_json
 from addons.variants import Feature
 from installations.selectors import effective_settings
 from ui.pages import iframe_page, iframe_xhr, page_context
@@ -79,9 +79,9 @@ def source_create(request: HttpRequest, user: IframeUser) -> HttpResponse:
     if not _allowed(user):
         return JsonResponse({"error": "not_on_this_plan"}, status=404)
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "invalid_json"}, status=400)
+        body = request_json(request, empty={})
+    except JSONInputError as exc:
+        return JsonResponse({"error": exc.reason, "detail": exc.detail}, status=exc.status_code)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str):
         return JsonResponse({"error": "invalid_name", "detail": "name: 1 to 100 characters"}, status=400)
