@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -48,6 +49,7 @@ def source_list(request: HttpRequest, user: IframeUser) -> HttpResponse:
     context.update({
         "sources": _rows(user),
         "setting_on": effective_settings(installation=user.installation).get("enable_custom_webhooks", True),
+        "tolerance_seconds": settings.WEBHOOK_CUSTOM_TOLERANCE_SECONDS,
     })
     return render(request, "ui/sources.html", context)
 

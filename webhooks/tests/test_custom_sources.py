@@ -117,8 +117,8 @@ def test_several_signatures_one_valid_is_accepted(client, source):
         (lambda h, s: standard_headers(s, BODY, timestamp=int(time.time()) - 301), "stale_timestamp"),
         (lambda h, s: standard_headers(s, BODY, timestamp=int(time.time()) + 301), "stale_timestamp"),
         (lambda h, s: standard_headers("whsec_" + "A" * 44, BODY), "bad_signature"),
-        (lambda h, s: {"HTTP_X_SIGNATURE": "sha256=" + "0" * 64}, "bad_signature"),
-        (lambda h, s: {"HTTP_X_SIGNATURE": "md5=abc"}, "bad_signature"),
+        (lambda h, s: {**x_signature_headers(s, BODY), "HTTP_X_SIGNATURE": "sha256=" + "0" * 64}, "bad_signature"),
+        (lambda h, s: {**x_signature_headers(s, BODY), "HTTP_X_SIGNATURE": "md5=abc"}, "bad_signature"),
     ],
 )
 def test_bad_signatures_are_401_nothing_stored_nothing_leaked(client, source, caplog, mutate, reason):
