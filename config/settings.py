@@ -223,7 +223,9 @@ API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
 
 # --- Clockify API client ---------------------------------------------------------------------------
+# One attempt, connect to last byte (config.http_deadline), and the largest answer read.
 CLOCKIFY_HTTP_TIMEOUT_SECONDS = env.float("CLOCKIFY_HTTP_TIMEOUT_SECONDS", default=15.0)
+CLOCKIFY_RESPONSE_MAX_BYTES = env.int("CLOCKIFY_RESPONSE_MAX_BYTES", default=16 * 1024 * 1024)
 CLOCKIFY_MAX_RETRIES = env.int("CLOCKIFY_MAX_RETRIES", default=5)
 CLOCKIFY_WORKSPACE_RATE_LIMIT = env.int("CLOCKIFY_WORKSPACE_RATE_LIMIT", default=50)
 CLOCKIFY_CONNECT_TIMEOUT_SECONDS = env.float("CLOCKIFY_CONNECT_TIMEOUT_SECONDS", default=5.0)
@@ -261,6 +263,8 @@ if FLOW_HTTP_ALLOW_PRIVATE_NETWORKS:
 
     warnings.warn("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS is on: flow http actions may call private networks "
                   "(test-only; never in production)", RuntimeWarning, stacklevel=1)
+# An explorer call runs inside a web request: all its attempts end within this (gunicorn's timeout is 30 s).
+EXPLORER_EXECUTE_TIMEOUT_SECONDS = env.float("EXPLORER_EXECUTE_TIMEOUT_SECONDS", default=20.0)
 EXPLORER_RESPONSE_MAX_BYTES = env.int("EXPLORER_RESPONSE_MAX_BYTES", default=256 * 1024)  # shown to the user
 EXPLORER_LOG_BODY_BYTES = env.int("EXPLORER_LOG_BODY_BYTES", default=2048)  # kept in the call log
 

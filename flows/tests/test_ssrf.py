@@ -22,8 +22,8 @@ def no_connections(monkeypatch):
             opened.append(host)
             raise AssertionError(f"a connection to {host} was attempted")
 
-    monkeypatch.setattr(ssrf, "HTTPConnectionPool", Forbidden)
-    monkeypatch.setattr(ssrf, "HTTPSConnectionPool", Forbidden)
+    monkeypatch.setattr(ssrf, "PinnedHTTPConnection", Forbidden)
+    monkeypatch.setattr(ssrf, "PinnedHTTPSConnection", Forbidden)
     return opened
 
 

@@ -288,3 +288,22 @@ def test_a_response_over_the_size_cap_is_refused_and_not_retried(settings):
             client.get("/huge/3000000")
         assert client.get("/v1/small").json() == {"ok": True}
         assert len(server.hits) == 2
+
+
+def test_a_kept_alive_connection_is_under_the_next_calls_deadline(settings):
+    import time
+
+    from addons.clockify.client import ClockifyTimeout
+    from tests.drip import DripServer
+
+    settings.CLOCKIFY_MAX_RETRIES = 0
+    settings.CLOCKIFY_HTTP_TIMEOUT_SECONDS = 1.5
+    with DripServer(interval=0.9) as server:
+        client = ClockifyClient(token="t", workspace_id="ws-keepalive", base_urls={"backend": server.base + "/api"})
+        assert client.get("/v1/small").json() == {"ok": True}  # opens the pooled connection
+        started = time.monotonic()
+        with pytest.raises(ClockifyTimeout):
+            client.get("/drip-body")  # the same connection, a new call: its own deadline
+        elapsed = time.monotonic() - started
+        assert client.get("/v1/small").json() == {"ok": True}  # the pool recovers
+    assert elapsed < 2.4, elapsed
