@@ -23,14 +23,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = _DEV_SECRET_KEY
+# Unset: a development key, which the system checks (config.checks) refuse when DEBUG is off,
+# as they refuse every missing production setting and every escape hatch, naming the variable.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEV_SECRET_KEY
 
 # Public address Clockify uses to reach us; each variant's manifest baseUrl is this + "/<variant>".
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
@@ -256,13 +252,9 @@ FLOW_STEP_RESPONSE_MAX_BYTES = env.int("FLOW_STEP_RESPONSE_MAX_BYTES", default=6
 # this long go back to the queue, so a slow run holds up the others in its batch for at most itself.
 FLOW_RUN_BATCH_SECONDS = env.float("FLOW_RUN_BATCH_SECONDS", default=1.0)
 FLOW_RUN_LEASE_SECONDS = env.float("FLOW_RUN_LEASE_SECONDS", default=60.0)  # a killed worker's run is retaken after
-# TEST-ONLY escape hatch: lets http actions reach loopback/private addresses (metadata stays refused).
+# TEST-ONLY escape hatch: lets http actions reach loopback/private addresses (metadata stays refused);
+# refused at start unless DEBUG is on (config.checks).
 FLOW_HTTP_ALLOW_PRIVATE_NETWORKS = env.bool("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS", default=False)
-if FLOW_HTTP_ALLOW_PRIVATE_NETWORKS:
-    import warnings
-
-    warnings.warn("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS is on: flow http actions may call private networks "
-                  "(test-only; never in production)", RuntimeWarning, stacklevel=1)
 # An explorer call runs inside a web request: all its attempts end within this (gunicorn's timeout is 30 s).
 EXPLORER_EXECUTE_TIMEOUT_SECONDS = env.float("EXPLORER_EXECUTE_TIMEOUT_SECONDS", default=20.0)
 EXPLORER_RESPONSE_MAX_BYTES = env.int("EXPLORER_RESPONSE_MAX_BYTES", default=256 * 1024)  # shown to the user
@@ -288,9 +280,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
-)
+# Behind a TLS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto, and then no longer
+# trust client addresses for /metrics (every client arrives from the proxy's).
+TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_X_FORWARDED_PROTO else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes and scrapers inside the network
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Only the admin uses cookies (the iframe pages use none): HTTPS-only unless DEBUG.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
