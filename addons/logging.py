@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 from datetime import datetime, timezone
 from typing import Any
+
+import regex
 
 REDACTED = "[redacted]"
 SENSITIVE_KEYS = frozenset(
@@ -22,8 +23,11 @@ SENSITIVE_KEYS = frozenset(
         "cookie", "set-cookie",
     }
 )
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Logged text may carry user data built to make these backtrack: each pass has a time bound
+# (the regex package's timeout) and a string that exceeds it is redacted whole (fail closed).
+_JWT_RE = regex.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_EMAIL_RE = regex.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+_SCRUB_TIMEOUT_SECONDS = 0.05
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -57,7 +61,11 @@ def redact_value(key: str, value: Any) -> Any:
 
 
 def scrub_text(text: str) -> str:
-    return _EMAIL_RE.sub(REDACTED, _JWT_RE.sub(REDACTED, text))
+    try:
+        return _EMAIL_RE.sub(REDACTED, _JWT_RE.sub(REDACTED, text, timeout=_SCRUB_TIMEOUT_SECONDS),
+                             timeout=_SCRUB_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return REDACTED
 
 
 class RedactingFilter(logging.Filter):
