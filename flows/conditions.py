@@ -87,10 +87,14 @@ def compile_path(path: str):
     return parsed
 
 
-@lru_cache(maxsize=1024)
-def compile_regex(pattern: str):
-    if not isinstance(pattern, str):
+def compile_regex(pattern: Any):
+    if not isinstance(pattern, str):  # checked before the cache, which cannot hash a list
         raise ConditionError("matches needs a string pattern")
+    return _compile_regex(pattern)
+
+
+@lru_cache(maxsize=1024)
+def _compile_regex(pattern: str):
     if len(pattern) > REGEX_MAX_PATTERN:
         raise ConditionError(f"pattern longer than {REGEX_MAX_PATTERN} characters")
     try:
