@@ -91,7 +91,7 @@ def test_web_and_worker_answer_within_1_s_while_a_hostile_flow_runs(clockify_sid
                                         "-Q", "webhooks,flows", "--without-gossip", "--without-mingle")
         # A bare Celery app on the private broker: the project's app publishes control messages
         # through its own producer pool, bound to the test settings' broker.
-        probe = Celery("probe", broker=broker_url)
+        probe = Celery("probe", broker=broker_url, set_as_current=False)
         deadline = time.monotonic() + 60
         while not probe.control.ping(timeout=0.5) and time.monotonic() < deadline:
             pass  # the worker is up when it answers
