@@ -1,7 +1,4 @@
-import logging
-
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class AddonsConfig(AppConfig):
@@ -9,9 +6,6 @@ class AddonsConfig(AppConfig):
     verbose_name = "Add-on variants"
 
     def ready(self) -> None:
-        if not settings.REQUIRE_SIGNATURE_VERIFICATION:
-            # Loud on every start: this escape hatch accepts unsigned Clockify traffic.
-            logging.getLogger("addons.security").warning(
-                "signature_verification_disabled: REQUIRE_SIGNATURE_VERIFICATION=false; Clockify token "
-                "signatures are NOT verified. Never run like this outside local development."
-            )
+        # The platform's setting checks (production requirements, escape hatches refused unless
+        # DEBUG); run by manage.py, the WSGI/ASGI app and the Celery worker (config.startup).
+        from config import checks  # noqa: F401

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 from datetime import datetime, timezone
 from typing import Any
+
+import regex
 
 REDACTED = "[redacted]"
 SENSITIVE_KEYS = frozenset(
@@ -25,12 +26,15 @@ SENSITIVE_KEYS = frozenset(
         "cookie", "set-cookie",
     }
 )
-JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# Logged text may carry user data built to make these backtrack: each pass has a time bound
+# (the regex package's timeout) and a string that exceeds it is redacted whole (fail closed).
+JWT_RE = regex.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 # ?auth_token=..., &api_key=..., &X-Amz-Signature=... in a URL or request line.
-_SECRET_PARAM_RE = re.compile(
+_SECRET_PARAM_RE = regex.compile(
     r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|secret|password|passwd|signature|key|code|auth)[a-z0-9_.-]*)=)[^&;#\s\"']*"
 )
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_EMAIL_RE = regex.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+_SCRUB_TIMEOUT_SECONDS = 0.05
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -79,7 +83,12 @@ def redact_value(key: str, value: Any) -> Any:
 
 
 def scrub_text(text: str) -> str:
-    return _EMAIL_RE.sub(REDACTED, _SECRET_PARAM_RE.sub(rf"\1{REDACTED}", JWT_RE.sub(REDACTED, text)))
+    try:
+        text = JWT_RE.sub(REDACTED, text, timeout=_SCRUB_TIMEOUT_SECONDS)
+        text = _SECRET_PARAM_RE.sub(rf"\1{REDACTED}", text, timeout=_SCRUB_TIMEOUT_SECONDS)
+        return _EMAIL_RE.sub(REDACTED, text, timeout=_SCRUB_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return REDACTED
 
 
 def _message_arg(value: Any) -> Any:

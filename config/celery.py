@@ -10,7 +10,7 @@ import importlib
 import os
 import time
 
-from celery import Celery, signals
+from celery import Celery, beat, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -82,6 +82,23 @@ def _bind_task_log_context(task_id: str | None = None, task=None, **_: object) -
 
     clear_log_context()
     bind_log_context(task_id=task_id, task=getattr(task, "name", None))
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_misconfiguration(sender=None, **_: object) -> None:
+    """A worker or beat with missing or weakening settings stops before taking any task. Celery
+    logs and ignores an exception from a signal handler, so this one exits."""
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    django.setup()  # idempotent; Celery's Django fixup may not have run yet
+    from config.startup import refuse_misconfiguration
+
+    try:
+        refuse_misconfiguration("beat" if isinstance(sender, beat.Service) else "worker")
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"ImproperlyConfigured: {exc}") from None
 
 
 @signals.worker_init.connect

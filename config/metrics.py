@@ -2,6 +2,8 @@
 
 When ``METRICS_BEARER_TOKEN`` is set, a request with that bearer token is allowed from anywhere;
 otherwise (and in addition) the client address must be inside ``METRICS_ALLOWED_NETWORKS``.
+Behind a reverse proxy (``TRUST_X_FORWARDED_PROTO``) every client arrives from the proxy's
+address, often loopback: the address says nothing there, so only the bearer token is accepted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def _allowed(request: HttpRequest) -> bool:
     header = request.headers.get("Authorization", "")
     if expected and header.lower().startswith("bearer "):
         return hmac.compare_digest(header[7:].strip().encode(), expected.encode())
+    if settings.TRUST_X_FORWARDED_PROTO:
+        return False
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:

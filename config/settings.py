@@ -23,14 +23,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = _DEV_SECRET_KEY
+# Unset: a development key, which the system checks (config.checks) refuse when DEBUG is off,
+# as they refuse every missing production setting and every escape hatch, naming the variable.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEV_SECRET_KEY
 
 # Public address Clockify uses to reach us; each variant's manifest baseUrl is this + "/<variant>".
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
@@ -229,13 +225,18 @@ WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_S
 WEBHOOK_PURGE_BATCH_SIZE = env.int("WEBHOOK_PURGE_BATCH_SIZE", default=1000)
 WEBHOOK_PURGE_TIME_BUDGET_SECONDS = env.float("WEBHOOK_PURGE_TIME_BUDGET_SECONDS", default=60.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2621440)
+# JSON sent by the pages (DRF API and XHRs): size (413 above) and nesting bounds (config.json_input).
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
 
 # --- Clockify API client ---------------------------------------------------------------------------
 # Hosts the client may call (addons.clockify.hosts): Clockify's API (api.clockify.me), reports, locations,
 # screenshots, pto (*.api.clockify.me), regional (euc1.clockify.me, ...), developer and subdomain hosts.
 # The stand-in and tests add loopback explicitly.
 CLOCKIFY_API_HOSTS = env.list("CLOCKIFY_API_HOSTS", default=["api.clockify.me", "*.clockify.me"])
+# One attempt, connect to last byte (config.http_deadline), and the largest answer read.
 CLOCKIFY_HTTP_TIMEOUT_SECONDS = env.float("CLOCKIFY_HTTP_TIMEOUT_SECONDS", default=15.0)
+CLOCKIFY_RESPONSE_MAX_BYTES = env.int("CLOCKIFY_RESPONSE_MAX_BYTES", default=16 * 1024 * 1024)
 CLOCKIFY_MAX_RETRIES = env.int("CLOCKIFY_MAX_RETRIES", default=5)
 CLOCKIFY_WORKSPACE_RATE_LIMIT = env.int("CLOCKIFY_WORKSPACE_RATE_LIMIT", default=50)
 CLOCKIFY_CONNECT_TIMEOUT_SECONDS = env.float("CLOCKIFY_CONNECT_TIMEOUT_SECONDS", default=5.0)
@@ -258,6 +259,8 @@ OPENAPI_SYNC_MAX_AGE_SECONDS = env.int("OPENAPI_SYNC_MAX_AGE_SECONDS", default=8
 
 # --- Flows ----------------------------------------------------------------------------------------
 FLOW_RUN_TIME_LIMIT_SECONDS = env.int("FLOW_RUN_TIME_LIMIT_SECONDS", default=300)  # a run's time bound
+# One event's conditions, over every flow it triggers: rules left when it is spent do not hold.
+FLOW_CONDITIONS_TIME_BUDGET_SECONDS = env.float("FLOW_CONDITIONS_TIME_BUDGET_SECONDS", default=0.5)
 FLOW_STEP_TIMEOUT_SECONDS = env.float("FLOW_STEP_TIMEOUT_SECONDS", default=10.0)
 FLOW_STEP_MAX_ATTEMPTS = env.int("FLOW_STEP_MAX_ATTEMPTS", default=3)  # default; an action may set 1-10
 FLOW_STEP_BACKOFF_BASE_SECONDS = env.float("FLOW_STEP_BACKOFF_BASE_SECONDS", default=1.0)
@@ -267,13 +270,11 @@ FLOW_STEP_RESPONSE_MAX_BYTES = env.int("FLOW_STEP_RESPONSE_MAX_BYTES", default=6
 # this long go back to the queue, so a slow run holds up the others in its batch for at most itself.
 FLOW_RUN_BATCH_SECONDS = env.float("FLOW_RUN_BATCH_SECONDS", default=1.0)
 FLOW_RUN_LEASE_SECONDS = env.float("FLOW_RUN_LEASE_SECONDS", default=60.0)  # a killed worker's run is retaken after
-# TEST-ONLY escape hatch: lets http actions reach loopback/private addresses (metadata stays refused).
+# TEST-ONLY escape hatch: lets http actions reach loopback/private addresses (metadata stays refused);
+# refused at start unless DEBUG is on (config.checks).
 FLOW_HTTP_ALLOW_PRIVATE_NETWORKS = env.bool("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS", default=False)
-if FLOW_HTTP_ALLOW_PRIVATE_NETWORKS:
-    import warnings
-
-    warnings.warn("FLOW_HTTP_ALLOW_PRIVATE_NETWORKS is on: flow http actions may call private networks "
-                  "(test-only; never in production)", RuntimeWarning, stacklevel=1)
+# An explorer call runs inside a web request: all its attempts end within this (gunicorn's timeout is 30 s).
+EXPLORER_EXECUTE_TIMEOUT_SECONDS = env.float("EXPLORER_EXECUTE_TIMEOUT_SECONDS", default=20.0)
 EXPLORER_RESPONSE_MAX_BYTES = env.int("EXPLORER_RESPONSE_MAX_BYTES", default=256 * 1024)  # shown to the user
 EXPLORER_LOG_BODY_BYTES = env.int("EXPLORER_LOG_BODY_BYTES", default=2048)  # kept in the call log
 
@@ -297,12 +298,23 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
-)
+# Behind a TLS-terminating proxy (docs/deploy.md): trust its X-Forwarded-Proto, and then no longer
+# trust client addresses for /metrics (every client arrives from the proxy's).
+TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_X_FORWARDED_PROTO else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes and scrapers inside the network
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Only the admin uses cookies (the iframe pages use none): HTTPS-only unless DEBUG.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The pages' JSON only, through one bounded parser (config.json_input): forms are 415.
+    "DEFAULT_PARSER_CLASSES": ["config.json_input.BoundedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

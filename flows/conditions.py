@@ -1,26 +1,38 @@
 """The condition engine: ``{"mode": "all"|"any", "rules": [{"path", "op", "value"}]}`` over an event.
 
-Paths are JSONPath (jsonpath-ng, with its filter extension). A path that matches one node
-yields that node's value; a path that matches several (wildcards, filters) yields the list.
-A path that matches nothing is *missing*: only ``not_exists``, ``!=`` and ``not_contains``
-are true for it, every other operator is false (a rule about a value cannot hold for a value
-that is not there).
+Paths are plain JSONPath (RFC 9535's shape): names, indexes, slices, wildcards, at most one
+``..`` and ``[?(...)]`` filters that compare values. They are parsed by jsonpath-ng's extended
+parser, whose tree is then checked against that list: its extensions (``sub()``/``split()``/
+``str()``, ``=~`` filters, arithmetic, ``len``/``keys``/sorting, ``|``/``&``/``where``/``parent``)
+run code or Python regexes on event data and are refused, when a flow is saved and again when it
+is evaluated (a flow stored before the check fails that rule instead of running it).
+
+A path that matches one node yields that node's value; a path that matches several (wildcards,
+filters) yields the list. A path that matches nothing is *missing*: only ``not_exists``, ``!=``
+and ``not_contains`` are true for it, every other operator is false (a rule about a value cannot
+hold for a value that is not there).
 
 ``matches`` uses the ``regex`` package with a per-match timeout, plus caps on pattern and
 subject length: Python's ``re`` cannot be interrupted, so one catastrophic-backtracking pattern
 (``(a|aa)+$``) would pin a worker. A timed-out match is a rule that does not hold, reported as
-such in the run's condition results.
+such in the run's condition results. All the rules an event meets, over every flow it triggers,
+share one time budget (``FLOW_CONDITIONS_TIME_BUDGET_SECONDS``): rules left when it is spent are
+not evaluated and do not hold.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import regex
+from django.conf import settings
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath_parse
+
+from flows.plain_jsonpath import refusal as plain_jsonpath_refusal
 
 OPERATORS = ("==", "!=", ">", ">=", "<", "<=", "contains", "not_contains", "in", "exists", "not_exists",
              "matches")
@@ -37,6 +49,24 @@ class ConditionError(ValueError):
     pass
 
 
+def budget_seconds() -> float:
+    return float(getattr(settings, "FLOW_CONDITIONS_TIME_BUDGET_SECONDS", 0.5))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The time left for the conditions of one event (every flow it triggers shares it)."""
+
+    deadline: float
+
+    @classmethod
+    def start(cls, seconds: float | None = None) -> "Budget":
+        return cls(time.monotonic() + (budget_seconds() if seconds is None else seconds))
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
 _MISSING = object()
 
 
@@ -48,15 +78,23 @@ def compile_path(path: str):
     if len(path) > MAX_PATH_LENGTH:
         raise ConditionError(f"at most {MAX_PATH_LENGTH} characters")
     try:
-        return jsonpath_parse(path)
+        parsed = jsonpath_parse(path)
     except (JsonPathParserError, JsonPathLexerError, Exception) as exc:  # ply raises plain Exceptions too
         raise ConditionError(f"not a valid JSONPath: {str(exc)[:120]}") from None
+    refused = plain_jsonpath_refusal(parsed)
+    if refused:
+        raise ConditionError(f"not plain JSONPath: {refused}")
+    return parsed
+
+
+def compile_regex(pattern: Any):
+    if not isinstance(pattern, str):  # checked before the cache, which cannot hash a list
+        raise ConditionError("matches needs a string pattern")
+    return _compile_regex(pattern)
 
 
 @lru_cache(maxsize=1024)
-def compile_regex(pattern: str):
-    if not isinstance(pattern, str):
-        raise ConditionError("matches needs a string pattern")
+def _compile_regex(pattern: str):
     if len(pattern) > REGEX_MAX_PATTERN:
         raise ConditionError(f"pattern longer than {REGEX_MAX_PATTERN} characters")
     try:
@@ -142,18 +180,18 @@ def _contains(actual: Any, expected: Any) -> bool:
     return False
 
 
-def _matches(actual: Any, pattern: str) -> bool:
+def _matches(actual: Any, pattern: str, timeout: float) -> bool:
     if not isinstance(actual, str):
         if not _number(actual):
             return False
         actual = str(actual)
     try:
-        return compile_regex(pattern).search(actual[:REGEX_MAX_SUBJECT], timeout=REGEX_TIMEOUT_SECONDS) is not None
+        return compile_regex(pattern).search(actual[:REGEX_MAX_SUBJECT], timeout=timeout) is not None
     except TimeoutError:
-        raise ConditionError(f"regular expression took longer than {int(REGEX_TIMEOUT_SECONDS * 1000)} ms")
+        raise ConditionError(f"regular expression took longer than {round(timeout * 1000)} ms")
 
 
-def evaluate_op(op: str, actual: Any, expected: Any = None) -> bool:
+def evaluate_op(op: str, actual: Any, expected: Any = None, *, timeout: float = REGEX_TIMEOUT_SECONDS) -> bool:
     """One operator on a resolved value (``_MISSING`` for a path that matched nothing)."""
     missing = actual is _MISSING
     if op == "exists":
@@ -175,7 +213,7 @@ def evaluate_op(op: str, actual: Any, expected: Any = None) -> bool:
     if op == "in":
         return isinstance(expected, list) and any(_equal(actual, item) for item in expected)
     if op == "matches":
-        return _matches(actual, expected)
+        return _matches(actual, expected, timeout)
     raise ConditionError(f"unknown operator {op!r}")
 
 
@@ -219,17 +257,23 @@ def _preview(value: Any, limit: int = 200) -> Any:
     return value
 
 
-def evaluate(conditions: dict[str, Any] | None, data: Any) -> ConditionsResult:
-    """Evaluate every rule (no short-circuit, so a test-run can show each one)."""
+def evaluate(conditions: dict[str, Any] | None, data: Any, *, budget: Budget | None = None) -> ConditionsResult:
+    """Evaluate every rule (no short-circuit, so a test-run can show each one) within ``budget``
+    (a fresh one when not given)."""
     conditions = conditions or {}
     mode = conditions.get("mode", "all")
+    budget = budget or Budget.start()
     results = []
     for rule in conditions.get("rules", []) or []:
         path, op, expected = rule["path"], rule["op"], rule.get("value")
         error = ""
         try:
+            left = budget.remaining()
+            if left <= 0:
+                raise ConditionError(f"not evaluated: the time budget of an event's conditions "
+                                     f"({budget_seconds():g} s) was used up")
             actual = resolve(path, data)
-            matched = evaluate_op(op, actual, expected)
+            matched = evaluate_op(op, actual, expected, timeout=max(0.001, min(REGEX_TIMEOUT_SECONDS, left)))
         except ConditionError as exc:
             actual, matched, error = _MISSING, False, str(exc)
         found = actual is not _MISSING

@@ -4,8 +4,9 @@ The host is resolved ONCE; every address it resolves to must be public (one priv
 refuses the lot, so a name cannot mix a public and an internal address), and the connection
 is made to the address that was checked, with the original ``Host`` header and TLS SNI /
 certificate check against the hostname. A second lookup at connect time (DNS rebinding) can
-therefore not redirect the request. Redirects are never followed, every socket operation has
-a timeout, the whole exchange has a deadline and the body read stops at a byte cap.
+therefore not redirect the request. Redirects are never followed (plain ``http.client``), the
+whole exchange has one wall-clock deadline that also cuts a read in progress
+(``config.http_deadline``), and the body read stops at a byte cap.
 
 Refused: loopback, RFC 1918 private, link-local, CGNAT (100.64/10), unspecified, multicast,
 reserved and documentation ranges (anything ``ipaddress`` does not call global), IPv6 ULA,
@@ -16,25 +17,21 @@ cloud metadata endpoints are refused even when the test-only escape hatch
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 from urllib.parse import urlsplit
 
 import certifi
 from django.conf import settings
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import (
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-    ConnectTimeoutError,
-    SSLError,
-)
+
+from config import http_deadline
 
 logger = logging.getLogger("flows.ssrf")
 
@@ -199,9 +196,53 @@ def resolve_checked(host: str, port: int, *, resolver: Resolver | None = None) -
     return str(addresses[0])
 
 
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """Dials the address that was checked; its socket is under the call's deadline from the start."""
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.host, self.port), self.timeout)
+        http_deadline.watch(self.sock)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class PinnedHTTPSConnection(PinnedHTTPConnection):
+    """The same, with TLS: SNI and the certificate check use the hostname, not the address."""
+
+    default_port = 443
+
+    def __init__(self, address: str, port: int, *, hostname: str, timeout: float) -> None:
+        super().__init__(address, port, timeout=timeout)
+        self.hostname = hostname
+
+    def connect(self) -> None:
+        super().connect()  # the handshake below already runs under the deadline
+        self.sock = _tls_context(certifi.where()).wrap_socket(self.sock, server_hostname=self.hostname)
+
+
+@lru_cache(maxsize=4)
+def _tls_context(cafile: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile)  # CERT_REQUIRED and hostname checks
+
+
+def _read_capped(response: http.client.HTTPResponse, max_bytes: int) -> tuple[bytes, bool]:
+    chunks, total = [], 0
+    while total <= max_bytes:
+        chunk = response.read(min(16384, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    body = b"".join(chunks)
+    return body[:max_bytes], total > max_bytes
+
+
 def send(method: str, url: str, *, headers: dict[str, str], body: bytes | None, allowed_domains: str = "*",
          timeout: float = 10.0, max_bytes: int = 256 * 1024, resolver: Resolver | None = None) -> HttpResult:
-    """Send one request through the guard. Raises ``SSRFError`` or ``TransientHTTPError``."""
+    """Send one request through the guard. Raises ``SSRFError`` or ``TransientHTTPError``.
+
+    ``timeout`` bounds the whole exchange, from connecting to the last byte read (a server that
+    trickles its headers or body is cut there); only the first ``max_bytes`` of the body are read.
+    """
     target = parse_target(url, allowed_domains=allowed_domains)
     address = resolve_checked(target.host, target.port, resolver=resolver)
     default_port = 443 if target.scheme == "https" else 80
@@ -209,40 +250,35 @@ def send(method: str, url: str, *, headers: dict[str, str], body: bytes | None, 
     host_header = bracketed if target.port == default_port else f"{bracketed}:{target.port}"
     send_headers = {k: v for k, v in headers.items() if k.lower() != "host"}
     send_headers["Host"] = host_header
-    socket_timeout = Timeout(connect=min(timeout, 5.0), read=timeout)
     if target.scheme == "https":
-        pool = HTTPSConnectionPool(address, target.port, timeout=socket_timeout, retries=False, maxsize=1,
-                                   server_hostname=target.host, assert_hostname=target.host,
-                                   cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+        conn: http.client.HTTPConnection = PinnedHTTPSConnection(address, target.port, hostname=target.host,
+                                                                  timeout=timeout)
     else:
-        pool = HTTPConnectionPool(address, target.port, timeout=socket_timeout, retries=False, maxsize=1)
+        conn = PinnedHTTPConnection(address, target.port, timeout=timeout)
     started = time.monotonic()
-    deadline = started + timeout
-    try:
-        response = pool.urlopen(method, target.path, body=body, headers=send_headers, redirect=False,
-                                retries=False, preload_content=False, assert_same_host=False)
-        chunks, total, truncated = [], 0, False
-        for chunk in response.stream(16384, decode_content=True):
-            total += len(chunk)
-            if total > max_bytes:
-                chunks.append(chunk[: max(0, max_bytes - (total - len(chunk)))])
-                truncated = True
-                break
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise TransientHTTPError(f"response took longer than {timeout:g} s")
-        response.release_conn()
-        return HttpResult(response.status, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks),
-                          truncated, int((time.monotonic() - started) * 1000), address)
-    except NewConnectionError as exc:  # a subclass of ConnectTimeoutError in urllib3 2, so first
-        raise TransientHTTPError(f"connection failed: {type(exc).__name__}") from exc
-    except (ReadTimeoutError, ConnectTimeoutError, TimeoutError) as exc:
-        raise TransientHTTPError(f"timed out after {timeout:g} s") from exc
-    except SSLError as exc:
-        raise SSRFError(f"TLS verification failed for {target.host}") from exc
-    except (NewConnectionError, ProtocolError, ConnectionError, Urllib3Error, OSError) as exc:
-        raise TransientHTTPError(f"connection failed: {type(exc).__name__}") from exc
-    except ValueError as exc:  # http.client refuses a malformed request line or header
-        raise SSRFError(f"malformed request: {exc}") from exc
-    finally:
-        pool.close()
+    with http_deadline.deadline(timeout) as deadline:
+        try:
+            conn.request(method, target.path, body=body, headers=send_headers)
+            response = conn.getresponse()  # never follows a redirect
+            content, truncated = _read_capped(response, max_bytes)
+            if not deadline.expired:
+                return HttpResult(response.status, {k.lower(): v for k, v in response.getheaders()}, content,
+                                  truncated, int((time.monotonic() - started) * 1000), address)
+        except Exception as exc:  # noqa: BLE001 - mapped below; the deadline explains most of them
+            if not deadline.expired:
+                raise _refusal_or_transient(exc, target.host) from exc
+        finally:
+            conn.close()
+    raise TransientHTTPError(f"timed out after {timeout:g} s")
+
+
+def _refusal_or_transient(exc: Exception, host: str) -> Exception:
+    if isinstance(exc, ssl.SSLError):
+        return SSRFError(f"TLS verification failed for {host}")
+    if isinstance(exc, TimeoutError):
+        return TransientHTTPError("timed out")
+    if isinstance(exc, http.client.InvalidURL) or (isinstance(exc, ValueError) and not isinstance(exc, OSError)):
+        return SSRFError(f"malformed request: {exc}")  # http.client refuses a bad request line or header
+    if isinstance(exc, (http.client.HTTPException, OSError)):
+        return TransientHTTPError(f"connection failed: {type(exc).__name__}")
+    return exc

@@ -2,7 +2,9 @@
 ``{{secrets.NAME}}``.
 
 A deliberately tiny grammar, parsed here and never handed to an evaluator: a root, then
-``.name`` / ``[N]`` / ``["key"]`` segments. Nothing is ever executed.
+``.name`` / ``[N]`` / ``["key"]`` segments. Nothing is ever executed. Templates are found by a
+linear scan for ``{{`` / ``}}`` (a lazy regex over a string of 200,000 ``{{`` backtracks for
+minutes); the small regexes below only read one template, at most ``MAX_TEMPLATE_LENGTH`` long.
 
 - A string that is exactly one template keeps the value's JSON type (``"{{steps[0].response.id}}"``
   may become a number, a list, an object); templates inside longer text are interpolated
@@ -23,8 +25,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
-_WHOLE_RE = re.compile(r"^\{\{(.*?)\}\}$", re.S)
 _SEGMENT_RE = re.compile(r"""\.([A-Za-z0-9_\-$@]+)|\[(\d+)\]|\["([^"\]]*)"\]|\['([^'\]]*)'\]""")
 _ROOT_RE = re.compile(r"^(event|installation|cache|steps|secrets)\b")
 SECRET_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -102,16 +102,35 @@ def parse_expr(raw: str) -> Expr:
     return Expr(text, name, path)
 
 
+def split_templates(text: str) -> list[tuple[bool, str]]:
+    """``text`` as ``(is_template, part)`` pieces: literal text and the insides of ``{{ }}``.
+
+    One pass over the string; a ``}}`` outside a template or a ``{{`` inside one is unbalanced.
+    """
+    parts: list[tuple[bool, str]] = []
+    pos = 0
+    while True:
+        start = text.find("{{", pos)
+        literal = text[pos:] if start == -1 else text[pos:start]
+        if "}}" in literal:
+            raise TemplateError("unbalanced {{ }}")
+        if literal:
+            parts.append((False, literal))
+        if start == -1:
+            return parts
+        end = text.find("}}", start + 2)
+        if end == -1 or "{{" in text[start + 2:end]:
+            raise TemplateError("unbalanced {{ }}")
+        parts.append((True, text[start + 2:end]))
+        pos = end + 2
+
+
 def find_exprs(value: Any) -> list[Expr]:
     """Every template in a JSON value (strings anywhere in it); raises on a malformed one."""
     found: list[Expr] = []
     if isinstance(value, str):
         if "{{" in value or "}}" in value:
-            matches = list(TEMPLATE_RE.finditer(value))
-            leftover = TEMPLATE_RE.sub("", value)
-            if "{{" in leftover or "}}" in leftover:
-                raise TemplateError("unbalanced {{ }}")
-            found.extend(parse_expr(m.group(1)) for m in matches)
+            found.extend(parse_expr(part) for is_template, part in split_templates(value) if is_template)
     elif isinstance(value, dict):
         for item in value.values():
             found.extend(find_exprs(item))
@@ -210,15 +229,13 @@ def _as_text(value: Any) -> str:
 
 
 def render_string(text: str, ctx: Context) -> Any:
-    whole = _WHOLE_RE.match(text)
-    if whole and "{{" not in whole.group(1):
-        return _value_of(parse_expr(whole.group(1)), ctx)
     if "{{" not in text and "}}" not in text:
         return text
-    leftover = TEMPLATE_RE.sub("", text)
-    if "{{" in leftover or "}}" in leftover:
-        raise TemplateError("unbalanced {{ }}")
-    return TEMPLATE_RE.sub(lambda m: _as_text(_value_of(parse_expr(m.group(1)), ctx)), text)
+    parts = split_templates(text)
+    if len(parts) == 1 and parts[0][0]:  # the whole value is one template: keep its JSON type
+        return _value_of(parse_expr(parts[0][1]), ctx)
+    return "".join(_as_text(_value_of(parse_expr(part), ctx)) if is_template else part
+                   for is_template, part in parts)
 
 
 def render(value: Any, ctx: Context) -> Any:

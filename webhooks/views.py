@@ -33,7 +33,7 @@ from webhooks import lookup, ratelimit
 from webhooks.derive import derive_ids
 from webhooks.models import CustomSource, EventSource
 from webhooks.services import SignatureError, StoreOutcome, verify_signature, webhook_event_store
-from webhooks.services.ingest import PayloadError, id_dedupe_key, parse_body, safe_headers, window_dedupe_keys
+from webhooks.services.ingest import PayloadError, parse_body, safe_headers, window_dedupe_keys
 
 logger = logging.getLogger("webhooks.ingest")
 
@@ -240,10 +240,6 @@ def custom_webhook(request: HttpRequest, variant: Variant, source_id: str) -> Js
         return _reject(429, "rate_limited", "ingestion rate exceeded", ctx,
                        Retry_After=str(decision.retry_after_seconds))
 
-    if verified.webhook_id:  # Standard Webhooks: the same id is the same message, whenever it comes
-        key, previous_key = id_dedupe_key("custom", str(source.pk), verified.webhook_id), None
-    else:
-        key, previous_key = window_dedupe_keys("custom", str(source.pk), body=body)
     payload = parsed.payload
     declared_type = payload.get("type") if isinstance(payload, dict) else None
     event_type = declared_type if isinstance(declared_type, str) and 0 < len(declared_type) <= 64 else "custom"
@@ -255,8 +251,8 @@ def custom_webhook(request: HttpRequest, variant: Variant, source_id: str) -> Js
         headers=safe_headers(request.headers),
         body=parsed,
         ids=derive_ids(event_type, payload, default_workspace_id=installation.workspace_id),
-        dedupe_key=key,
-        previous_dedupe_key=previous_key,
+        # Only what the signature covers identifies the delivery: a replay is a duplicate.
+        dedupe_key=verified.delivery_key(source.pk),
     )
     if result.outcome is StoreOutcome.GONE:
         return _reject(401, "installation_deleted", "the installation was deleted", ctx)

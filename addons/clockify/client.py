@@ -10,6 +10,12 @@ pooled session. Connection errors, timeouts, 429 and 5xx are retried with capped
 backoff and full jitter (a ``Retry-After`` wins when present, and a 429 also pushes back every
 other process's next slot); other 4xx are returned at once. HTTP errors come back as
 responses; ``ClockifyError`` means no response could be had.
+
+Each attempt has one wall-clock deadline, ``timeout[1]`` (``CLOCKIFY_HTTP_TIMEOUT_SECONDS``),
+from connecting to the last byte, enforced while reading (``config.http_deadline``), and reads
+at most ``CLOCKIFY_RESPONSE_MAX_BYTES`` (more is ``ClockifyResponseTooLarge``, never retried).
+``deadline_seconds``, when set (the explorer, inside a web request), bounds the whole call:
+rate-limit wait, attempts and backoff together.
 """
 
 from __future__ import annotations
@@ -28,12 +34,13 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from addons.clockify import ratelimit
 from addons.clockify.hosts import api_url_allowed
 from addons.metrics import CLOCKIFY_CALLS, RATE_LIMIT_WAIT_SECONDS
+from config import http_deadline
+from config.http_deadline import DeadlineHTTPAdapter
 
 if TYPE_CHECKING:
     from addons.clockify.pagination import Pager
@@ -56,6 +63,14 @@ class ClockifyError(Exception):
 
 class ClockifyURLRefused(ClockifyError, ValueError):
     """The path or URL is not one of this installation's Clockify base URLs (never sent)."""
+
+
+class ClockifyTimeout(ClockifyError):
+    """No complete answer within the deadline (after retries)."""
+
+
+class ClockifyResponseTooLarge(ClockifyError, ValueError):
+    """The answer was larger than ``CLOCKIFY_RESPONSE_MAX_BYTES`` (final: a retry would be as large)."""
 
 
 class ClockifyHTTPError(ClockifyError):
@@ -102,7 +117,7 @@ def _session() -> requests.Session:
             session = _sessions.get(pid)
             if session is None:
                 session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
+                adapter = DeadlineHTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
@@ -159,6 +174,8 @@ class ClockifyClient:
             _setting("CLOCKIFY_CONNECT_TIMEOUT_SECONDS", 5.0),
             _setting("CLOCKIFY_HTTP_TIMEOUT_SECONDS", 15.0),
         )
+        self.max_response_bytes = int(getattr(settings, "CLOCKIFY_RESPONSE_MAX_BYTES", 16 * 1024 * 1024))
+        self.deadline_seconds: float | None = None  # a bound on a whole request(), retries included
         self.backoff_base = _setting("CLOCKIFY_BACKOFF_BASE_SECONDS", 0.5)
         self.backoff_max = _setting("CLOCKIFY_BACKOFF_MAX_SECONDS", 30.0)
         self.retry_after_max = 60.0  # a longer Retry-After is cut short rather than blocking a worker
@@ -212,14 +229,44 @@ class ClockifyClient:
     def _backoff(self, attempt: int) -> float:
         return random.uniform(0, min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1))))
 
-    def _wait_for_slot(self) -> None:
+    def _wait_for_slot(self, timeout: float | None = None) -> None:
         waited = 0.0
         for key, rate in self._buckets:
             try:
-                waited += ratelimit.acquire(key, rate, timeout=self.rate_limit_timeout)
+                # The tighter of the client's own bound and what is left of this call's deadline.
+                bounds = [b for b in (self.rate_limit_timeout,
+                                      None if timeout is None else max(0.0, timeout - waited)) if b is not None]
+                waited += ratelimit.acquire(key, rate, timeout=min(bounds) if bounds else None)
             except ratelimit.RateLimitTimeout as exc:
                 raise ClockifyError("timed out waiting for the workspace rate limit") from exc
         RATE_LIMIT_WAIT_SECONDS.observe(waited)
+
+    def _send_once(self, method: str, url: str, seconds: float, **kwargs: Any) -> tuple[requests.Response, bytes]:
+        """One exchange within ``seconds`` of wall-clock time, the body read up to the size cap."""
+        with http_deadline.deadline(seconds) as deadline:
+            try:
+                raw = _session().request(method, url, timeout=(min(self.timeout[0], seconds), seconds),
+                                         allow_redirects=False, stream=True, **kwargs)
+                try:
+                    body = self._read_capped(raw)
+                finally:
+                    raw.close()
+            except requests.RequestException:
+                if deadline.expired:  # the watchdog cut the connection: say what happened
+                    raise requests.Timeout(f"no complete answer within {seconds:g} s") from None
+                raise
+            if deadline.expired:  # cut while the body was read to "end of stream"
+                raise requests.Timeout(f"no complete answer within {seconds:g} s")
+        return raw, body
+
+    def _read_capped(self, raw: requests.Response) -> bytes:
+        chunks, total = [], 0
+        for chunk in raw.iter_content(65536):
+            total += len(chunk)
+            if total > self.max_response_bytes:
+                raise ClockifyResponseTooLarge(f"answer larger than {self.max_response_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
                 base: str = "backend", headers: Mapping[str, str] | None = None) -> ClockifyResponse:
@@ -232,21 +279,29 @@ class ClockifyClient:
         send_headers["X-Addon-Token"] = self._token
         log_ctx = {"workspace_id": self.workspace_id, "method": method, "path": urlsplit(url).path}
         started = time.monotonic()
+        ends = started + self.deadline_seconds if self.deadline_seconds else None
         attempts_allowed = self.max_retries + 1
         for attempt in range(1, attempts_allowed + 1):
-            self._wait_for_slot()
+            left = None if ends is None else ends - time.monotonic()
+            self._wait_for_slot(timeout=left)
+            seconds = self.timeout[1] if ends is None else min(self.timeout[1], ends - time.monotonic())
             try:
-                raw = _session().request(method, url, params=params, json=json, headers=send_headers,
-                                         timeout=self.timeout, allow_redirects=False)
-                body = raw.content
+                if seconds <= 0:
+                    raise requests.Timeout("the call's deadline passed")
+                raw, body = self._send_once(method, url, seconds, params=params, json=json, headers=send_headers)
+            except ClockifyResponseTooLarge:
+                CLOCKIFY_CALLS.labels(status="error").inc()
+                logger.warning("clockify_response_too_large", extra={**log_ctx, "limit": self.max_response_bytes})
+                raise
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 CLOCKIFY_CALLS.labels(status="error").inc()
-                if attempt == attempts_allowed:
+                delay = self._backoff(attempt)
+                if attempt == attempts_allowed or (ends is not None and time.monotonic() + delay >= ends):
                     logger.warning("clockify_unreachable", extra={**log_ctx, "attempts": attempt,
                                                                    "error": type(exc).__name__})
-                    raise ClockifyError(f"{method} {log_ctx['path']}: {type(exc).__name__} after {attempt} attempts") from None
-                delay = self._backoff(attempt)
+                    error = ClockifyTimeout if isinstance(exc, requests.Timeout) else ClockifyError
+                    raise error(f"{method} {log_ctx['path']}: {type(exc).__name__} after {attempt} attempts") from None
                 logger.info("clockify_retry", extra={**log_ctx, "attempt": attempt, "error": type(exc).__name__,
                                                      "delay": round(delay, 3)})
                 self._sleep(delay)
@@ -265,7 +320,7 @@ class ClockifyClient:
                     for key, _ in self._buckets:
                         ratelimit.penalize(key, delay)
                     delay = 0.0
-                if attempt < attempts_allowed:
+                if attempt < attempts_allowed and (ends is None or time.monotonic() + delay < ends):
                     logger.info("clockify_retry", extra={**log_ctx, "attempt": attempt, "status": status,
                                                          "delay": round(delay, 3)})
                     if delay:

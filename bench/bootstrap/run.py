@@ -69,7 +69,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-bootstrap-"))
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "bench-only-secret", "VAR_DIR": str(tmp / "var"),
-        "DATABASE_URL": _database_url(tmp), "LOG_LEVEL": "ERROR", "PUBLIC_BASE_URL": "http://testserver",
+        "DATABASE_URL": _database_url(tmp), "LOG_LEVEL": "ERROR", "PUBLIC_BASE_URL": "http://localhost",
         "ALLOWED_HOSTS": "testserver", "TOKEN_ENCRYPTION_KEYS": "WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=",
         "CLOCKIFY_PUBLIC_KEY": keys.public_pem, "CLOCKIFY_API_HOSTS": "127.0.0.1,localhost",
         "BOOTSTRAP_PARALLELISM": str(args.workers),

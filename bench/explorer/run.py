@@ -67,7 +67,7 @@ def _env(tmp: Path, public_pem: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="bench-only-secret", VAR_DIR=str(tmp / "var"),
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", LOG_LEVEL="ERROR", PUBLIC_BASE_URL="http://testserver",
+        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", LOG_LEVEL="ERROR", PUBLIC_BASE_URL="http://localhost",
         ALLOWED_HOSTS="testserver", TOKEN_ENCRYPTION_KEYS="WLjzykPzBc_QiTYOYYT3Efej3AMXfsEiKGu9iqX7lAw=",
         CLOCKIFY_PUBLIC_KEY=public_pem, CLOCKIFY_API_HOSTS="127.0.0.1,localhost", PYTHONPATH=str(ROOT),
     )

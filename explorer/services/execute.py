@@ -9,7 +9,9 @@ from typing import Any
 
 from django.conf import settings
 
-from addons.clockify.client import ClockifyClient, ClockifyError, ClockifyURLRefused
+from addons.clockify.client import (
+    ClockifyClient, ClockifyError, ClockifyResponseTooLarge, ClockifyTimeout, ClockifyURLRefused,
+)
 from addons.iframe_auth import IframeUser
 from addons.redaction import redact_credentials
 from addons.scopes import scope_for
@@ -38,6 +40,19 @@ def _response_limit() -> int:
 
 def _log_limit() -> int:
     return int(getattr(settings, "EXPLORER_LOG_BODY_BYTES", 2048))
+
+
+def _call_deadline() -> float:
+    """The whole call, retries included, stays below the web worker's timeout."""
+    return float(getattr(settings, "EXPLORER_EXECUTE_TIMEOUT_SECONDS", 20.0))
+
+
+def _failure_code(exc: ClockifyError) -> str:
+    if isinstance(exc, ClockifyTimeout):
+        return "clockify_timeout"
+    if isinstance(exc, ClockifyResponseTooLarge):
+        return "response_too_large"
+    return "clockify_unreachable"
 
 
 @dataclass
@@ -157,6 +172,7 @@ def operation_execute(*, installation: Installation, user: IframeUser, operation
         client = ClockifyClient.for_installation(installation, user_token=None if admin_token else user.token)
     except DecryptionError:
         raise InstallationUnavailable("the installation has no usable token") from None
+    client.deadline_seconds = _call_deadline()
     if operation.host not in client.base_urls:
         raise InstallationUnavailable(f"the installation has no {operation.host} URL for this operation",
                                       code="host_unavailable")
@@ -166,15 +182,16 @@ def operation_execute(*, installation: Installation, user: IframeUser, operation
     except ClockifyURLRefused:
         raise NotAllowed("the request would leave this installation's Clockify URLs", code="url_refused") from None
     except ClockifyError as exc:
+        code = _failure_code(exc)
         call = _record(installation=installation, user=user, operation=operation, prepared=prepared,
                        body=prepared.body, status=None, latency_ms=0, attempts=client.max_retries + 1, raw=b"",
-                       error="clockify_unreachable", admin_token=admin_token)
+                       error=code, admin_token=admin_token)
         logger.warning("explorer_call_failed", extra={"installation_id": installation.pk,
                                                       "operation_id": operation.operation_id,
                                                       "error": type(exc).__name__})
         return ExecutionResult(call_id=call.pk, operation_id=operation.operation_id, method=operation.method,
                                path=prepared.path, host=operation.host, status=None, latency_ms=0,
-                               attempts=call.attempts, error="clockify_unreachable")
+                               attempts=call.attempts, error=code)
 
     content_type = (response.headers.get("Content-Type", "") or "").lower()
     safe_body, _ = redact_body(response.body, content_type)  # never a token, shown or kept

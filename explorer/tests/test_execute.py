@@ -135,3 +135,48 @@ def test_unreachable_clockify_is_a_502_and_is_logged(explorer_install, standin, 
     assert response.json()["status"] is None and response.json()["error"] == "clockify_unreachable"
     call = ExplorerCall.objects.get(installation=ex.installation)
     assert call.status_code is None and call.error == "clockify_unreachable"
+
+
+def _install_against(make_workspace, client, backend_url: str):
+    from clockify_standin.testing import hex_id
+
+    ws = make_workspace("api-studio", workspace_id=hex_id())
+    ws.minter.backend_url = backend_url
+    assert ws.lifecycle(client, "INSTALLED").status_code == 200
+    return ws
+
+
+def _execute(client, ws, operation: str):
+    return client.post("/api-studio/api/v1/explorer/execute", data={"operation": operation},
+                       content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {ws.minter.user_token(role='OWNER')}")
+
+
+# Issue 15, item 5: a web request running the explorer has one deadline, retries included.
+def test_a_dripping_clockify_ends_the_call_at_the_explorer_deadline(make_workspace, client, settings):
+    import time
+
+    from tests.drip import DripServer
+
+    settings.EXPLORER_EXECUTE_TIMEOUT_SECONDS = 2.0
+    settings.CLOCKIFY_MAX_RETRIES = 5
+    settings.CLOCKIFY_BACKOFF_BASE_SECONDS = 0.01
+    with DripServer(interval=0.9, mode="drip-body") as server:
+        ws = _install_against(make_workspace, client, server.base + "/api")
+        started = time.monotonic()
+        response = _execute(client, ws, "getTags")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 502 and response.json()["error"] == "clockify_timeout", response.content
+    assert elapsed < 2.9, elapsed
+    assert ExplorerCall.objects.get().error == "clockify_timeout"
+
+
+def test_a_response_over_the_size_cap_is_a_clear_502(make_workspace, client, settings):
+    from tests.drip import DripServer
+
+    settings.CLOCKIFY_RESPONSE_MAX_BYTES = 100_000
+    with DripServer(mode="huge", huge_bytes=3_000_000) as server:
+        ws = _install_against(make_workspace, client, server.base + "/api")
+        response = _execute(client, ws, "getTags")
+        assert len(server.hits) == 1  # not retried: a second try would be as large
+    assert response.status_code == 502 and response.json()["error"] == "response_too_large", response.content

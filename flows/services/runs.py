@@ -46,8 +46,9 @@ def flows_active_for(installation: Installation) -> bool:
     return bool(effective_settings(installation=installation).get("enable_flows"))
 
 
-def _new_run(*, flow: Flow, event_id: int | None, event_type: str, payload: Any) -> FlowRun:
-    result = cond.evaluate(flow.conditions, payload)
+def _new_run(*, flow: Flow, event_id: int | None, event_type: str, payload: Any,
+             budget: cond.Budget | None = None) -> FlowRun:
+    result = cond.evaluate(flow.conditions, payload, budget=budget)
     now = timezone.now()
     return FlowRun(
         flow=flow, installation_id=flow.installation_id, flow_version=flow.version,
@@ -75,9 +76,10 @@ def flow_runs_for_event(*, event: Any) -> list[FlowRun]:
     flows = selectors.flows_triggered_by(installation=installation, event_type=event.event_type,
                                          custom_source=custom_source)
     payload = event.payload if event.payload is not None else {}
+    budget = cond.Budget.start()  # one bound on the conditions of this event, over all its flows
     runs = []
     for flow in flows:
-        run = _new_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload)
+        run = _new_run(flow=flow, event_id=event.pk, event_type=event.event_type, payload=payload, budget=budget)
         created = insert_prepared(run, on_conflict=_ONE_RUN_PER_EVENT)
         if not created:
             run = FlowRun.objects.get(flow=flow, event_id=event.pk, replay_of__isnull=True)

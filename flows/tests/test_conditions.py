@@ -110,6 +110,7 @@ def test_catastrophic_regex_times_out_and_does_not_match():
     ({"path": "$.x", "op": ">", "value": [1]}, "value", "number or a string"),
     ({"path": "$.x", "op": "matches", "value": "(unclosed"}, "value", "regular expression"),
     ({"path": "$.x", "op": "matches", "value": "a" * 600}, "value", "longer than"),
+    ({"path": "$.x", "op": "matches", "value": ["(a|aa)+$"]}, "value", "string pattern"),  # found by the fuzz
     ({"path": "$.x", "op": "==", "value": 1, "extra": 2}, "extra", "unknown field"),
 ])
 def test_rule_validation_names_the_field(rule, field, message):

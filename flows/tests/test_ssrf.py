@@ -22,8 +22,8 @@ def no_connections(monkeypatch):
             opened.append(host)
             raise AssertionError(f"a connection to {host} was attempted")
 
-    monkeypatch.setattr(ssrf, "HTTPConnectionPool", Forbidden)
-    monkeypatch.setattr(ssrf, "HTTPSConnectionPool", Forbidden)
+    monkeypatch.setattr(ssrf, "PinnedHTTPConnection", Forbidden)
+    monkeypatch.setattr(ssrf, "PinnedHTTPSConnection", Forbidden)
     return opened
 
 
@@ -187,3 +187,19 @@ def test_the_escape_hatch_is_off_by_default():
     from django.conf import settings
 
     assert settings.FLOW_HTTP_ALLOW_PRIVATE_NETWORKS is False
+
+
+# Issue 15, item 5: the deadline covers the whole exchange, also while headers and body trickle in.
+@pytest.mark.parametrize("path", ["/drip-body", "/drip-headers"])
+def test_a_server_dripping_one_byte_every_0_9_s_is_cut_at_the_timeout(allow_private, path):
+    import time
+
+    from tests.drip import DripServer
+
+    with DripServer(interval=0.9) as server:
+        started = time.monotonic()
+        with pytest.raises(ssrf.TransientHTTPError, match="2 s"):
+            ssrf.send("GET", server.base + path, headers={}, body=None, timeout=2.0)
+        elapsed = time.monotonic() - started
+    # Cut at the 2 s deadline (plus scheduling slack), not after the whole 60-byte trickle.
+    assert elapsed < 2.9, elapsed

@@ -50,7 +50,8 @@ def test_kill_9_mid_run_then_redelivery_does_not_duplicate_steps(uw, receiver, a
     }
     assert uw.post("/flows", doc).status_code == 201
     env = {
-        "FLOW_HTTP_ALLOW_PRIVATE_NETWORKS": "true",
+        "FLOW_HTTP_ALLOW_PRIVATE_NETWORKS": "true",  # the loopback receiver; an escape hatch only DEBUG allows
+        "DEBUG": "true",
         "FLOW_RUN_LEASE_SECONDS": "3",
         "FLOW_STEP_TIMEOUT_SECONDS": "60",
         "CELERY_VISIBILITY_TIMEOUT": "2",

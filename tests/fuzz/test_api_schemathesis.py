@@ -3,7 +3,7 @@
 The schema is read from the running app (drf-spectacular, ``/<variant>/api/v1/schema``); every
 operation gets schema-conforming and schema-violating requests, in process through the WSGI app,
 with a valid OWNER user token of a live installation whose Clockify is the local stand-in.
-Property: no 5xx, ever. Some requests use the ids of a real flow and run, so that they reach
+Properties: no 5xx, ever, and a refused request (4xx) stores nothing. Some requests use the ids of a real flow and run, so that they reach
 past the 404s into the handlers.
 """
 
@@ -22,6 +22,8 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+
+from tests.fuzz.strategies import db_snapshot
 
 # Real transactions: a request that fails in the database must not poison the ones after it.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
@@ -87,8 +89,11 @@ def test_api_v1_never_answers_5xx(live, wsgi_app):
             @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
                       suppress_health_check=list(HealthCheck))
             def run(case):
+                before = db_snapshot()
                 response = case.call_and_validate(checks=[not_a_server_error])
                 statuses[response.status_code // 100 * 100] += 1
+                if response.status_code >= 400:  # a refused request leaves no trace
+                    assert db_snapshot() == before, f"{case.method} {case.path}: refused but stored"
 
             try:
                 run()

@@ -69,6 +69,14 @@ def test_rotate_and_revoke(uw):
     assert "revoked" in page and "source-rotate" not in page
 
 
+def test_the_page_documents_both_signing_schemes_and_replay_protection(uw, settings):
+    settings.WEBHOOK_CUSTOM_TOLERANCE_SECONDS = 240
+    page = _get(uw, "sources").content.decode()
+    for words in ("webhook-id", "webhook-signature", "X-Signature-Timestamp", "timestamp.body", "240 seconds",
+                  "do not count"):
+        assert words in page, words
+
+
 @pytest.mark.parametrize("body,raw", [({"name": ""}, None), ({"name": "x" * 101}, None), ({"name": 7}, None),
                                       (None, b"{not json")])
 def test_bad_source_input_is_refused_and_nothing_is_stored(uw, body, raw):

@@ -3,14 +3,15 @@ recent deliveries. The secret is returned by the create/rotate XHR only and neve
 
 from __future__ import annotations
 
-import json
 import logging
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from addons.iframe_auth import IframeUser
+from config.json_input import JSONInputError, request_json
 from addons.variants import Feature
 from installations.selectors import effective_settings
 from ui.pages import iframe_page, iframe_xhr, page_context
@@ -48,6 +49,7 @@ def source_list(request: HttpRequest, user: IframeUser) -> HttpResponse:
     context.update({
         "sources": _rows(user),
         "setting_on": effective_settings(installation=user.installation).get("enable_custom_webhooks", True),
+        "tolerance_seconds": settings.WEBHOOK_CUSTOM_TOLERANCE_SECONDS,
     })
     return render(request, "ui/sources.html", context)
 
@@ -79,9 +81,9 @@ def source_create(request: HttpRequest, user: IframeUser) -> HttpResponse:
     if not _allowed(user):
         return JsonResponse({"error": "not_on_this_plan"}, status=404)
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "invalid_json"}, status=400)
+        body = request_json(request, empty={})
+    except JSONInputError as exc:
+        return JsonResponse({"error": exc.reason, "detail": exc.detail}, status=exc.status_code)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str):
         return JsonResponse({"error": "invalid_name", "detail": "name: 1 to 100 characters"}, status=400)

@@ -5,8 +5,13 @@ Verification accepts either scheme, signed with the secret as shown:
 - Standard Webhooks: ``webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>``
   (several space-separated signatures allowed), key = the base64-decoded part after ``whsec_``,
   ``webhook-timestamp`` within ``WEBHOOK_CUSTOM_TOLERANCE_SECONDS`` of now.
-- ``X-Signature: sha256=<hex HMAC-SHA256(secret string, body)>`` (GitHub style, no timestamp:
-  replays are caught by the body dedupe window, or by ``webhook-id`` when the sender sets it).
+- ``X-Signature: sha256=<hex HMAC-SHA256(secret string, "<timestamp>.<body>")>`` with
+  ``X-Signature-Timestamp: <unix seconds>``, also within the tolerance.
+
+Replays: every accepted request carries a signed timestamp, so a captured one is refused once it
+is older than the tolerance, and before that it is a duplicate of itself: Standard Webhooks
+requests are identified by their signed ``webhook-id``, X-Signature ones by their signed
+timestamp and body. An unsigned header (a ``webhook-id`` next to an X-Signature) never counts.
 """
 
 from __future__ import annotations
@@ -127,7 +132,15 @@ def custom_source_delete(*, source: CustomSource) -> None:
 @dataclass(frozen=True)
 class VerifiedRequest:
     scheme: str  # "standard" | "x-signature"
-    webhook_id: str
+    message_id: str  # what the signature covers that identifies the delivery (see delivery_key)
+
+    def delivery_key(self, source_pk: int) -> str:
+        """The dedupe key of this delivery: the same for a replay of it, new for another one."""
+        from webhooks.services.ingest import id_dedupe_key
+
+        if self.scheme == "standard":  # the key of the releases that deduped on webhook-id alone
+            return id_dedupe_key("custom", str(source_pk), self.message_id)
+        return id_dedupe_key("custom", str(source_pk), self.scheme, self.message_id)
 
 
 def _active_secrets(source: CustomSource) -> list[str]:
@@ -142,9 +155,17 @@ def _standard_key(secret: str) -> bytes:
         return secret.encode()
 
 
+def _fresh_timestamp(timestamp: str, now: float | None) -> None:
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise SignatureError("bad_timestamp") from None
+    if abs((now if now is not None else time.time()) - sent_at) > settings.WEBHOOK_CUSTOM_TOLERANCE_SECONDS:
+        raise SignatureError("stale_timestamp")
+
+
 def verify_signature(*, source: CustomSource, headers, body: bytes, now: float | None = None) -> VerifiedRequest:
     """Check a request's signature against the source's active secrets, or raise ``SignatureError``."""
-    webhook_id = (headers.get("webhook-id") or "").strip()
     standard = headers.get("webhook-signature")
     x_signature = headers.get("x-signature")
     if not standard and not x_signature:
@@ -153,15 +174,11 @@ def verify_signature(*, source: CustomSource, headers, body: bytes, now: float |
     if not active:
         raise SignatureError("no_active_secret")
     if standard:
+        webhook_id = (headers.get("webhook-id") or "").strip()
         timestamp = (headers.get("webhook-timestamp") or "").strip()
         if not webhook_id or not timestamp:
             raise SignatureError("missing_webhook_headers")
-        try:
-            sent_at = int(timestamp)
-        except ValueError:
-            raise SignatureError("bad_timestamp") from None
-        if abs((now if now is not None else time.time()) - sent_at) > settings.WEBHOOK_CUSTOM_TOLERANCE_SECONDS:
-            raise SignatureError("stale_timestamp")
+        _fresh_timestamp(timestamp, now)
         signed = f"{webhook_id}.{timestamp}.".encode() + body
         offered = [part.split(",", 1)[1] for part in standard.split() if part.startswith("v1,")]
         for secret in active:
@@ -169,12 +186,17 @@ def verify_signature(*, source: CustomSource, headers, body: bytes, now: float |
             if any(hmac.compare_digest(expected, candidate) for candidate in offered):
                 return VerifiedRequest("standard", webhook_id)
         raise SignatureError("bad_signature")
+    timestamp = (headers.get("x-signature-timestamp") or "").strip()
+    if not timestamp:
+        raise SignatureError("missing_timestamp")
+    _fresh_timestamp(timestamp, now)
     value = x_signature.strip()
     if not value.lower().startswith("sha256="):
         raise SignatureError("bad_signature")
     offered_hex = value[len("sha256="):].strip().lower()
+    signed = f"{timestamp}.".encode() + body
     for secret in active:
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, offered_hex):
-            return VerifiedRequest("x-signature", webhook_id)
+            return VerifiedRequest("x-signature", f"{timestamp}.{hashlib.sha256(body).hexdigest()}")
     raise SignatureError("bad_signature")

@@ -71,5 +71,8 @@ def standard_headers(secret: str, body: bytes, *, webhook_id: str = "msg_1", tim
     return {"HTTP_WEBHOOK_ID": webhook_id, "HTTP_WEBHOOK_TIMESTAMP": ts, "HTTP_WEBHOOK_SIGNATURE": signatures}
 
 
-def x_signature_headers(secret: str, body: bytes) -> dict[str, str]:
-    return {"HTTP_X_SIGNATURE": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+def x_signature_headers(secret: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+    """``X-Signature: sha256=<hex HMAC(secret, "<timestamp>.<body>")>`` with ``X-Signature-Timestamp``."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    return {"HTTP_X_SIGNATURE": f"sha256={digest}", "HTTP_X_SIGNATURE_TIMESTAMP": ts}

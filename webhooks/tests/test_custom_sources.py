@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -61,6 +63,44 @@ def test_x_signature_request_is_accepted(client, source):
     assert WebhookEvent.objects.get().event_type == "order.created"
 
 
+def test_x_signature_replayed_with_fresh_unsigned_webhook_ids_is_stored_once(client, source):
+    """Issue 15, item 4: ``webhook-id`` is not covered by ``X-Signature``, so it cannot make a
+    captured request new again; the signed timestamp and the body identify the delivery."""
+    src, secret = source
+    captured = x_signature_headers(secret, BODY)
+    statuses = [post(client, src, BODY, {**captured, "HTTP_WEBHOOK_ID": f"msg_{n}"}).json()["status"]
+                for n in range(5)]
+    assert statuses == ["accepted"] + ["duplicate"] * 4
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_x_signature_same_body_signed_at_another_second_is_a_new_delivery(client, source):
+    src, secret = source
+    now = int(time.time())
+    assert post(client, src, BODY, x_signature_headers(secret, BODY, timestamp=now - 1)).json()["status"] == "accepted"
+    assert post(client, src, BODY, x_signature_headers(secret, BODY, timestamp=now)).json()["status"] == "accepted"
+    assert WebhookEvent.objects.count() == 2
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda h, s: {k: v for k, v in h.items() if k != "HTTP_X_SIGNATURE_TIMESTAMP"}, "missing_timestamp"),
+    (lambda h, s: {**h, "HTTP_X_SIGNATURE_TIMESTAMP": "soon"}, "bad_timestamp"),
+    (lambda h, s: x_signature_headers(s, BODY, timestamp=int(time.time()) - 301), "stale_timestamp"),
+    (lambda h, s: x_signature_headers(s, BODY, timestamp=int(time.time()) + 301), "stale_timestamp"),
+    # A replay with a fresh timestamp the signature does not cover.
+    (lambda h, s: {**h, "HTTP_X_SIGNATURE_TIMESTAMP": str(int(h["HTTP_X_SIGNATURE_TIMESTAMP"]) + 1)},
+     "bad_signature"),
+    # The body alone signed (the scheme without a timestamp) is not enough.
+    (lambda h, s: {**h, "HTTP_X_SIGNATURE": "sha256=" + hmac.new(s.encode(), BODY, hashlib.sha256).hexdigest()},
+     "bad_signature"),
+])
+def test_x_signature_needs_a_fresh_signed_timestamp(client, source, mutate, reason):
+    src, secret = source
+    response = post(client, src, BODY, mutate(x_signature_headers(secret, BODY), secret))
+    assert response.status_code == 401 and response.json()["error"] == reason
+    assert not WebhookEvent.objects.exists()
+
+
 def test_several_signatures_one_valid_is_accepted(client, source):
     src, secret = source
     headers = standard_headers(secret, BODY, extra_signatures="v1,AAAAbm90LXZhbGlk v1a,ignored")
@@ -77,8 +117,8 @@ def test_several_signatures_one_valid_is_accepted(client, source):
         (lambda h, s: standard_headers(s, BODY, timestamp=int(time.time()) - 301), "stale_timestamp"),
         (lambda h, s: standard_headers(s, BODY, timestamp=int(time.time()) + 301), "stale_timestamp"),
         (lambda h, s: standard_headers("whsec_" + "A" * 44, BODY), "bad_signature"),
-        (lambda h, s: {"HTTP_X_SIGNATURE": "sha256=" + "0" * 64}, "bad_signature"),
-        (lambda h, s: {"HTTP_X_SIGNATURE": "md5=abc"}, "bad_signature"),
+        (lambda h, s: {**x_signature_headers(s, BODY), "HTTP_X_SIGNATURE": "sha256=" + "0" * 64}, "bad_signature"),
+        (lambda h, s: {**x_signature_headers(s, BODY), "HTTP_X_SIGNATURE": "md5=abc"}, "bad_signature"),
     ],
 )
 def test_bad_signatures_are_401_nothing_stored_nothing_leaked(client, source, caplog, mutate, reason):

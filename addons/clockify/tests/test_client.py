@@ -275,3 +275,53 @@ def test_rate_buckets_are_per_workspace_and_add_on_and_user_calls_share_their_ad
     user_client = ClockifyClient.for_installation(studio, user_token=studio_ws.minter.user_token())
     with pytest.raises(ClockifyError, match="rate limit"):
         user_client.get(path)  # the user's call waits in API Studio's bucket, already spent this second
+
+
+# Issue 15, item 5: one wall-clock deadline per call, enforced while reading, and a size cap.
+@pytest.mark.parametrize("path", ["/drip-body", "/drip-headers"])
+def test_a_dripping_server_is_cut_at_the_total_timeout(settings, path):
+    import time
+
+    from tests.drip import DripServer
+
+    settings.CLOCKIFY_MAX_RETRIES = 0
+    settings.CLOCKIFY_HTTP_TIMEOUT_SECONDS = 2.0
+    with DripServer(interval=0.9) as server:
+        client = ClockifyClient(token="t", workspace_id="ws-drip", base_urls={"backend": server.base + "/api"})
+        started = time.monotonic()
+        with pytest.raises(ClockifyError, match="Timeout"):
+            client.get(path)
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.9, elapsed
+
+
+def test_a_response_over_the_size_cap_is_refused_and_not_retried(settings):
+    from tests.drip import DripServer
+
+    settings.CLOCKIFY_MAX_RETRIES = 3
+    settings.CLOCKIFY_RESPONSE_MAX_BYTES = 100_000
+    with DripServer() as server:
+        client = ClockifyClient(token="t", workspace_id="ws-huge", base_urls={"backend": server.base + "/api"})
+        with pytest.raises(ClockifyError, match="larger than 100000 bytes"):
+            client.get("/huge/3000000")
+        assert client.get("/v1/small").json() == {"ok": True}
+        assert len(server.hits) == 2
+
+
+def test_a_kept_alive_connection_is_under_the_next_calls_deadline(settings):
+    import time
+
+    from addons.clockify.client import ClockifyTimeout
+    from tests.drip import DripServer
+
+    settings.CLOCKIFY_MAX_RETRIES = 0
+    settings.CLOCKIFY_HTTP_TIMEOUT_SECONDS = 1.5
+    with DripServer(interval=0.9) as server:
+        client = ClockifyClient(token="t", workspace_id="ws-keepalive", base_urls={"backend": server.base + "/api"})
+        assert client.get("/v1/small").json() == {"ok": True}  # opens the pooled connection
+        started = time.monotonic()
+        with pytest.raises(ClockifyTimeout):
+            client.get("/drip-body")  # the same connection, a new call: its own deadline
+        elapsed = time.monotonic() - started
+        assert client.get("/v1/small").json() == {"ok": True}  # the pool recovers
+    assert elapsed < 2.4, elapsed
